@@ -1,0 +1,65 @@
+//! `cargo run -p bookshop`: the Bookshop system as built so far, on
+//! localhost, each service in its own OS process.
+//!
+//! The launcher starts each service by running *itself* again with a hidden
+//! `service <name>` subcommand, so one `cargo run` builds everything it needs
+//! and each service still gets a process, a port and a database of its own.
+
+mod launcher;
+mod services;
+
+use std::path::PathBuf;
+
+use ch01_autonomy::{catalog, server, telemetry};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bookshop",
+    about = "Runs every Bookshop service on localhost",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    service: Option<ServiceCommand>,
+
+    /// Where the services keep their SQLite files (created on first run).
+    #[arg(long, env = "BOOKSHOP_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+
+    /// Port of the catalog service.
+    #[arg(long, env = "BOOKSHOP_CATALOG_PORT", default_value_t = 8002)]
+    catalog_port: u16,
+}
+
+/// Run one service in this process (what the launcher runs for each child).
+#[derive(Debug, Subcommand)]
+enum ServiceCommand {
+    #[command(hide = true)]
+    Service {
+        #[command(subcommand)]
+        service: Service,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Service {
+    Catalog(catalog::Config),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.service {
+        Some(ServiceCommand::Service { service }) => {
+            telemetry::init();
+            match service {
+                Service::Catalog(config) => catalog::run(config, server::shutdown_signal()).await,
+            }
+        }
+        None => {
+            let plan = services::plan(&cli.data_dir, cli.catalog_port);
+            launcher::run(&cli.data_dir, plan).await
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `cargo run -p bookshop` as a user runs it: start everything, use it,
+//! Ctrl-C, and everything is gone.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BOOKSHOP: &str = env!("CARGO_BIN_EXE_bookshop");
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn starts_the_catalog_and_stops_it_on_ctrl_c() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut launcher = Command::new(BOOKSHOP)
+        .args(["--catalog-port", &port.to_string()])
+        .arg("--data-dir")
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let mut stdout = BufReader::new(launcher.stdout.take().unwrap()).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if line.contains("Bookshop is running") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the launcher starts within 60 s");
+    assert!(banner);
+
+    let url = format!("http://127.0.0.1:{port}/v1/books/1");
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        data.path().join("catalog.sqlite").exists(),
+        "data lives under --data-dir"
+    );
+
+    let pid = i32::try_from(launcher.id().unwrap()).unwrap();
+    kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait())
+        .await
+        .expect("the launcher exits after Ctrl-C")
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = stdout.next_line().await {
+        rest.push(line);
+    }
+    assert!(
+        rest.iter().any(|l| l.contains("catalog stopped")),
+        "{rest:?}"
+    );
+    assert!(
+        reqwest::get(&url).await.is_err(),
+        "the catalog process is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_port_is_named_with_the_flag_to_change_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(BOOKSHOP)
+        .args(["--catalog-port", &port.to_string()])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("port {port} (catalog)")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--catalog-port"), "{stderr}");
+    assert!(stderr.contains("BOOKSHOP_CATALOG_PORT"), "{stderr}");
+}

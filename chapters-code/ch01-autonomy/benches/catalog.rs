@@ -1,0 +1,113 @@
+//! `cargo bench -p ch01-autonomy`: how fast is one catalog process?
+//!
+//! Prints start-to-ready time, idle RSS, and `GET /v1/books/{id}`
+//! throughput with p50/p99 latency over loopback. A measurement, not a
+//! test: nothing here asserts a timing. Set `BENCH_SECONDS` (default 5)
+//! and `BENCH_CONCURRENCY` (default 32) to change the load.
+
+use std::time::{Duration, Instant};
+
+use testkit::{ServiceProcess, TempDb};
+
+const CATALOG: &str = env!("CARGO_BIN_EXE_catalog");
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let concurrency = env_number("BENCH_CONCURRENCY", 32);
+    let db = TempDb::new();
+
+    let started = Instant::now();
+    let catalog = ServiceProcess::builder(CATALOG)
+        .args(["--listen", "127.0.0.1:0", "--database-url", &db.url()])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .await?;
+    let start_to_ready = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_rss = catalog.pid().and_then(rss_kib);
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..concurrency {
+        let client = reqwest::Client::new();
+        let base = catalog.base_url().to_owned();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut id = worker % 24 + 1;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match client.get(format!("{base}/v1/books/{id}")).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+                id = id % 24 + 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for worker in workers {
+        let (mut l, e) = worker.await?;
+        latencies.append(&mut l);
+        errors += e;
+    }
+    latencies.sort();
+    let loaded_rss = catalog.pid().and_then(rss_kib);
+
+    println!(
+        "catalog (ch01), one process, SQLite, loopback, {concurrency} connections, {seconds} s"
+    );
+    println!(
+        "  start to ready:        {:.1} ms",
+        start_to_ready.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  idle RSS:              {} KiB",
+        idle_rss.map_or("n/a".into(), |v| v.to_string())
+    );
+    println!(
+        "  RSS after load:        {} KiB",
+        loaded_rss.map_or("n/a".into(), |v| v.to_string())
+    );
+    println!(
+        "  GET /v1/books/{{id}}:    {:.0} req/s",
+        latencies.len() as f64 / seconds as f64
+    );
+    println!(
+        "  latency p50:           {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1000.0
+    );
+    println!(
+        "  latency p99:           {:.2} ms",
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+    );
+    println!("  requests: {} ok, {errors} failed", latencies.len());
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The catalog's HTTP API: `/v1/books` and the health endpoints.
+
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::model::{Book, NewBook};
+use super::store::{BookQuery, StoreError};
+use crate::json::JsonBody;
+use crate::problem::{FieldError, Problem};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+// ANCHOR: router
+/// The catalog's routes, without the common layers (see [`crate::server`]).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/books", get(list_books).post(create_book))
+        .route("/v1/books/{id}", get(get_book))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .with_state(state)
+}
+// ANCHOR_END: router
+
+/// Query string of `GET /v1/books`.
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    pub author: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// Body of `GET /v1/books`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BookList {
+    pub books: Vec<Book>,
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+// ANCHOR: list_books
+async fn list_books(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<BookList>, Problem> {
+    let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    let limit = match params.limit {
+        Some(0) => {
+            return Err(Problem::invalid_fields(vec![FieldError::new(
+                "limit",
+                "must be at least 1",
+            )]));
+        }
+        // A client may ask for more, but never gets more than one bounded page.
+        Some(limit) => limit.min(MAX_PAGE_SIZE),
+        None => DEFAULT_PAGE_SIZE,
+    };
+    let query = BookQuery {
+        author: non_blank(params.author),
+        text: non_blank(params.q),
+        limit,
+        offset: params.offset.unwrap_or(0),
+    };
+    let page = state.store.list(&query).await?;
+    Ok(Json(BookList {
+        books: page.books,
+        total: page.total,
+        limit: query.limit,
+        offset: query.offset,
+    }))
+}
+// ANCHOR_END: list_books
+
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+// ANCHOR: get_book
+async fn get_book(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Book>, Problem> {
+    let not_found = || Problem::not_found(format!("there is no book with id {id}"));
+    let numeric_id: i64 = id.parse().map_err(|_| not_found())?;
+    let book = state.store.get(numeric_id).await?.ok_or_else(not_found)?;
+    Ok(Json(book))
+}
+// ANCHOR_END: get_book
+
+// ANCHOR: create_book
+async fn create_book(
+    State(state): State<AppState>,
+    JsonBody(new_book): JsonBody<NewBook>,
+) -> Result<Response, Problem> {
+    let new_book = new_book.validate().map_err(Problem::invalid_fields)?;
+    let book = state.store.create(&new_book).await?;
+    tracing::info!(book_id = book.id, "book created");
+    let location = HeaderValue::from_str(&format!("/v1/books/{}", book.id))
+        .map_err(|_| Problem::internal())?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::LOCATION, location);
+    Ok((StatusCode::CREATED, headers, Json(book)).into_response())
+}
+// ANCHOR_END: create_book
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+async fn live() -> Json<Health> {
+    Json(Health { status: "live" })
+}
+
+// ANCHOR: ready
+/// Ready means "send me traffic": only when the database answers, and quickly.
+async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "not ready: the database does not answer");
+            Err(unavailable("the catalog database does not answer"))
+        }
+        Err(_elapsed) => Err(unavailable("the catalog database is too slow to answer")),
+    }
+}
+// ANCHOR_END: ready
+
+fn unavailable(detail: &str) -> Problem {
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+}
+
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Self {
+        if err.is_unavailable() {
+            tracing::warn!(%err, "database unavailable");
+            unavailable("the catalog database is unavailable; try again shortly")
+        } else {
+            tracing::error!(%err, "database error");
+            Problem::internal()
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The catalog's own database. Nothing outside this module knows that it is
+//! SQLite, what the tables are called, or that authors live in a table of
+//! their own: that freedom is what owning your data buys.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use super::model::{Book, NewBook};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid database URL {url:?}: {source}")]
+    BadUrl { url: String, source: sqlx::Error },
+    #[error("cannot create the database directory {dir}: {source}")]
+    CreateDir { dir: String, source: std::io::Error },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// True when the database cannot be reached at all (as opposed to a bad query).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+/// Filters and paging for a list of books.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookQuery {
+    pub author: Option<String>,
+    pub text: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One page of books and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookPage {
+    pub books: Vec<Book>,
+    pub total: i64,
+}
+
+/// Handle to the catalog's database; cheap to clone (it is a pool).
+#[derive(Debug, Clone)]
+pub struct BookStore {
+    pool: SqlitePool,
+}
+
+// The SQL is assembled at compile time from literal pieces: sqlx 0.9 accepts
+// only `&'static str` queries unless you vouch for a dynamic string.
+macro_rules! select_books {
+    () => {
+        "SELECT b.id, b.title, a.name AS author, b.published_year, b.price_cents \
+         FROM books b JOIN authors a ON a.id = b.author_id"
+    };
+}
+
+/// `?1` is the author filter, `?2` the free-text search; both may be NULL.
+macro_rules! where_filters {
+    () => {
+        " WHERE (?1 IS NULL OR a.name LIKE '%' || ?1 || '%' ESCAPE '\\') \
+         AND (?2 IS NULL OR b.title LIKE '%' || ?2 || '%' ESCAPE '\\' \
+                         OR a.name LIKE '%' || ?2 || '%' ESCAPE '\\')"
+    };
+}
+
+const LIST_BOOKS: &str = concat!(
+    select_books!(),
+    where_filters!(),
+    " ORDER BY b.id LIMIT ?3 OFFSET ?4"
+);
+const COUNT_BOOKS: &str = concat!(
+    "SELECT count(*) FROM books b JOIN authors a ON a.id = b.author_id",
+    where_filters!()
+);
+const GET_BOOK: &str = concat!(select_books!(), " WHERE b.id = ?1");
+
+impl BookStore {
+    // ANCHOR: open
+    /// Opens (creating if needed) the database at `url` and brings its
+    /// schema up to date. Migrations are compiled into the binary, so the
+    /// service can be deployed alone: one file, no setup script.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|source| StoreError::BadUrl {
+                url: url.to_owned(),
+                source,
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        create_parent_dir(options.get_filename())?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+    // ANCHOR_END: open
+
+    /// Answers when the database does: what `/health/ready` asks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection. Afterwards every call fails as unavailable.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ANCHOR: list
+    pub async fn list(&self, query: &BookQuery) -> Result<BookPage, StoreError> {
+        let author = query.author.as_deref().map(escape_like);
+        let text = query.text.as_deref().map(escape_like);
+        let books = sqlx::query_as::<_, Book>(LIST_BOOKS)
+            .bind(&author)
+            .bind(&text)
+            .bind(query.limit)
+            .bind(query.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query_scalar(COUNT_BOOKS)
+            .bind(&author)
+            .bind(&text)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(BookPage { books, total })
+    }
+    // ANCHOR_END: list
+
+    pub async fn get(&self, id: i64) -> Result<Option<Book>, StoreError> {
+        let book = sqlx::query_as::<_, Book>(GET_BOOK)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(book)
+    }
+
+    // ANCHOR: create
+    /// Adds a book, and its author if the catalog does not know them yet,
+    /// in one transaction: either both rows exist afterwards or neither.
+    pub async fn create(&self, book: &NewBook) -> Result<Book, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO authors (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")
+            .bind(&book.author)
+            .execute(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO books (title, author_id, published_year, price_cents) \
+             VALUES (?1, (SELECT id FROM authors WHERE name = ?2), ?3, ?4) RETURNING id",
+        )
+        .bind(&book.title)
+        .bind(&book.author)
+        .bind(book.published_year)
+        .bind(book.price_cents)
+        .fetch_one(&mut *tx)
+        .await?;
+        let created = sqlx::query_as::<_, Book>(GET_BOOK)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+    // ANCHOR_END: create
+}
+
+/// `%` and `_` typed by a user are literal characters, not wildcards.
+fn escape_like(input: &str) -> String {
+    let mut escaped = String::with_capacity(input.len());
+    for c in input.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
+    let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        dir: dir.display().to_string(),
+        source,
+    })
+}

@@ -1,0 +1,36 @@
+//! Test helpers shared by every chapter of *Microservices in Rust, Step by Step*.
+//!
+//! # Layout
+//!
+//! - [`server`]: run a service **in-process** on `127.0.0.1:0` and get its
+//!   base URL and a handle that shuts it down gracefully.
+//! - [`process`]: run a service **binary** as a child process, wait until
+//!   `/health/ready` answers, then kill it (`SIGKILL`) or stop it (`SIGTERM`).
+//! - [`db`]: a fresh SQLite database in a temp directory per test.
+//! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
+//! - [`etcd`] (feature `etcd`): find an etcd cluster.
+//!
+//! Brokers and etcd are found in the same order everywhere: the environment
+//! variable (`AMQP_ADDR`, `ETCD_ENDPOINTS`), then the default port on
+//! localhost, then a container started with testcontainers when Docker runs.
+//! When none works, the test fails with a message naming all three ways;
+//! it never passes silently.
+
+#[cfg(feature = "amqp")]
+pub mod amqp;
+pub mod db;
+#[cfg(feature = "etcd")]
+pub mod etcd;
+pub mod process;
+pub mod server;
+
+mod resolve;
+
+pub use db::TempDb;
+pub use process::ServiceProcess;
+pub use server::TestServer;
+
+/// A name no other test uses: `prefix` plus a random suffix.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}.{}", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,112 @@
+//! Project automation, run as `cargo xtask <command>` (an alias in
+//! `.cargo/config.toml`). Plain Rust, so it works wherever cargo does.
+//!
+//! - `cargo xtask test`: everything CI checks, in order, with timings.
+//! - `cargo xtask book [--serve]`: build (or serve) the book.
+//! - `cargo xtask check-book`: only the book's code-include rules.
+
+mod book;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book>";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
+    match args.first().map(String::as_str) {
+        Some("test") => test_all(&root),
+        Some("book") => {
+            let serve = args.iter().any(|a| a == "--serve");
+            book::check_code(&root)?;
+            book::build(serve)
+        }
+        Some("check-book") => book::check_code(&root),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+/// The repository root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest_dir.to_path_buf())
+}
+
+/// Everything CI checks. Stops at the first failing step.
+fn test_all(root: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    step("format", || run("cargo", &["fmt", "--all", "--check"]))?;
+    step("clippy", || {
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
+    step("tests", run_tests)?;
+    step("book code includes", || book::check_code(root))?;
+    step("book build with link check", || book::build(false))?;
+    println!("xtask test: all steps passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn run_tests() -> anyhow::Result<()> {
+    if has_command("cargo-nextest") {
+        run(
+            "cargo",
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--no-fail-fast",
+                "--failure-output",
+                "final",
+            ],
+        )?;
+        // nextest does not run doctests; cargo test does.
+        run("cargo", &["test", "--workspace", "--doc"])
+    } else {
+        run("cargo", &["test", "--workspace", "--no-fail-fast"])
+    }
+}
+
+/// Runs `f` as a named step and prints how long it took.
+fn step(name: &str, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+    println!("==> {name}");
+    let started = Instant::now();
+    let result = f();
+    let status = if result.is_ok() { "ok" } else { "FAILED" };
+    println!("==> {name}: {status} in {:.1?}", started.elapsed());
+    result.with_context(|| format!("step `{name}` failed"))
+}
+
+fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    println!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn has_command(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
