@@ -4,15 +4,18 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::problem::Problem;
 
@@ -35,7 +38,11 @@ pub fn with_common_layers(routes: Router, body_limit: usize) -> Router {
             Problem::internal().into_response()
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 // ANCHOR_END: common_layers
@@ -83,8 +90,13 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 }
 
 // ANCHOR: serve
+/// How long in-flight requests get to finish once shutdown starts.
+/// Orchestrators wait about as long before they send SIGKILL (Kubernetes: 30 s).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops
-/// accepting connections and waits for the requests in flight to finish.
+/// accepting connections and waits for the requests in flight to finish,
+/// at most [`DRAIN_TIMEOUT`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -92,10 +104,30 @@ pub async fn serve(
 ) -> io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    tracing::info!(%addr, "stopped: every in-flight request has finished");
+    let (draining, drain_started) = oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = draining.send(());
+    };
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    let deadline = async {
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => {
+            served?;
+            tracing::info!(%addr, "stopped: every in-flight request has finished");
+        }
+        () = deadline => {
+            tracing::warn!(%addr, "stopped: requests still in flight after {DRAIN_TIMEOUT:?} were cut off");
+        }
+    }
     Ok(())
 }
 

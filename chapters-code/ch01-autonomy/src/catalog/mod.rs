@@ -91,13 +91,14 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Bind first: a taken port fails fast and leaves no database file behind.
+    let listener = server::bind(config.listen).await.map_err(|err| {
+        anyhow::anyhow!("{err} (set another address with --listen or CATALOG_LISTEN)")
+    })?;
     let app = App::open(&config.database_url)
         .await
         .with_context(|| format!("cannot open the catalog database {}", config.database_url))?
         .with_body_limit(config.body_limit);
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or CATALOG_LISTEN)")
-    })?;
     server::serve(listener, app.into_router(), shutdown).await?;
     Ok(())
 }

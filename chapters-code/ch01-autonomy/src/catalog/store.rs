@@ -126,18 +126,21 @@ impl BookStore {
     pub async fn list(&self, query: &BookQuery) -> Result<BookPage, StoreError> {
         let author = query.author.as_deref().map(escape_like);
         let text = query.text.as_deref().map(escape_like);
+        // One read transaction: the page and the total come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let books = sqlx::query_as::<_, Book>(LIST_BOOKS)
             .bind(&author)
             .bind(&text)
             .bind(query.limit)
             .bind(query.offset)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
         let total: i64 = sqlx::query_scalar(COUNT_BOOKS)
             .bind(&author)
             .bind(&text)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(BookPage { books, total })
     }
     // ANCHOR_END: list
