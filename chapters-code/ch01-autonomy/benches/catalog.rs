@@ -41,7 +41,8 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let catalog = ServiceProcess::builder(CATALOG)
         .args(["--listen", "127.0.0.1:0", "--database-url", &db.url()])
-        .env("RUST_LOG", "warn")
+        // Quiet, but keep the `listening` line testkit reads the address from.
+        .env("RUST_LOG", "warn,ch01_autonomy::server=info")
         .spawn()
         .await?;
     let start_to_ready = started.elapsed();
