@@ -10,6 +10,7 @@
 //! - [`server`]: the building blocks every service binary shares: the
 //!   common tower layers (request id, tracing, panics, body limit), the
 //!   fallback for unknown routes, and serving with graceful shutdown.
+//! - [`sqlite`]: opening a service's own SQLite database and migrating it.
 //! - [`telemetry`]: `tracing` set up once per process, pretty or JSON.
 //!
 //! Later chapters reuse this crate through its library: they call
@@ -19,4 +20,5 @@ pub mod catalog;
 pub mod json;
 pub mod problem;
 pub mod server;
+pub mod sqlite;
 pub mod telemetry;

@@ -25,6 +25,9 @@ pub struct Problem {
     /// For validation problems: which field was wrong and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Sent as a `Retry-After` header (seconds), not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 /// A field that failed validation.
@@ -44,7 +47,14 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again (for 503 and 429).
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -84,10 +94,13 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code();
+        let retry_after = self.retry_after;
         let mut response = (status, axum::Json(self)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

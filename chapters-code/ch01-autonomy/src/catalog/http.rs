@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::model::{Book, NewBook};
-use super::store::{BookQuery, StoreError};
+use super::store::BookQuery;
 use crate::json::JsonBody;
 use crate::problem::{FieldError, Problem};
 
@@ -140,16 +140,4 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
 
 fn unavailable(detail: &str) -> Problem {
     Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail)
-}
-
-impl From<StoreError> for Problem {
-    fn from(err: StoreError) -> Self {
-        if err.is_unavailable() {
-            tracing::warn!(%err, "database unavailable");
-            unavailable("the catalog database is unavailable; try again shortly")
-        } else {
-            tracing::error!(%err, "database error");
-            Problem::internal()
-        }
-    }
 }

@@ -79,7 +79,13 @@ impl App {
 
     /// The routes wrapped in the layers every service has.
     pub fn into_router(self) -> Router {
-        server::with_common_layers(router(self.state), self.body_limit)
+        self.into_router_with(Router::new())
+    }
+
+    /// The extension point for later chapters: the catalog's routes plus
+    /// `extra` ones (e.g. a gRPC API), all inside the common layers.
+    pub fn into_router_with(self, extra: Router) -> Router {
+        server::with_common_layers(router(self.state).merge(extra), self.body_limit)
     }
 }
 // ANCHOR_END: app
@@ -91,6 +97,15 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with(config, shutdown, |_app| Router::new()).await
+}
+
+/// [`run`], with extra routes built from the opened [`App`].
+pub async fn run_with(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    extra_routes: impl FnOnce(&App) -> Router,
+) -> anyhow::Result<()> {
     // Bind first: a taken port fails fast and leaves no database file behind.
     let listener = server::bind(config.listen).await.map_err(|err| {
         anyhow::anyhow!("{err} (set another address with --listen or CATALOG_LISTEN)")
@@ -99,7 +114,8 @@ pub async fn run(
         .await
         .with_context(|| format!("cannot open the catalog database {}", config.database_url))?
         .with_body_limit(config.body_limit);
-    server::serve(listener, app.into_router(), shutdown).await?;
+    let extra = extra_routes(&app);
+    server::serve(listener, app.into_router_with(extra), shutdown).await?;
     Ok(())
 }
 // ANCHOR_END: run

@@ -2,37 +2,17 @@
 //! SQLite, what the tables are called, or that authors live in a table of
 //! their own: that freedom is what owning your data buys.
 
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqlitePool;
 
 use super::model::{Book, NewBook};
+use crate::sqlite;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("invalid database URL {url:?}: {source}")]
-    BadUrl { url: String, source: sqlx::Error },
-    #[error("cannot create the database directory {dir}: {source}")]
-    CreateDir { dir: String, source: std::io::Error },
-    #[error("cannot migrate the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
+/// The catalog's errors are those of its database.
+pub use crate::sqlite::DbError as StoreError;
 
-impl StoreError {
-    /// True when the database cannot be reached at all (as opposed to a bad query).
-    pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(
-                sqlx::Error::PoolClosed | sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)
-            )
-        )
-    }
-}
+/// The catalog's schema, compiled into the binary.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Filters and paging for a list of books.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,30 +66,11 @@ const COUNT_BOOKS: &str = concat!(
 const GET_BOOK: &str = concat!(select_books!(), " WHERE b.id = ?1");
 
 impl BookStore {
-    // ANCHOR: open
-    /// Opens (creating if needed) the database at `url` and brings its
-    /// schema up to date. Migrations are compiled into the binary, so the
-    /// service can be deployed alone: one file, no setup script.
+    /// Opens the catalog's own database, creating and migrating it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|source| StoreError::BadUrl {
-                url: url.to_owned(),
-                source,
-            })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        create_parent_dir(options.get_filename())?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let pool = sqlite::open(url, &MIGRATOR).await?;
         Ok(Self { pool })
     }
-    // ANCHOR_END: open
 
     /// Answers when the database does: what `/health/ready` asks.
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -192,14 +153,4 @@ fn escape_like(input: &str) -> String {
         escaped.push(c);
     }
     escaped
-}
-
-fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
-    let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-        dir: dir.display().to_string(),
-        source,
-    })
 }

@@ -1,0 +1,111 @@
+//! How orders talks to catalog.
+//!
+//! The lesson of the chapter is here: a remote call can be slow, refused
+//! or wrong, and every one of those outcomes gets a name and an answer.
+
+pub mod grpc;
+pub mod http;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+// ANCHOR: dto
+/// What orders needs to know about a book: the consumer's own view of the
+/// catalog's data. Fields the catalog adds later are ignored (a tolerant
+/// reader); a field orders needs that is missing fails clearly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatalogBook {
+    pub id: i64,
+    pub title: String,
+    pub price_cents: i64,
+}
+// ANCHOR_END: dto
+
+/// The answer to "what do these books cost?".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceList {
+    pub found: HashMap<i64, CatalogBook>,
+    pub missing: Vec<i64>,
+}
+
+// ANCHOR: catalog_error
+/// What can go wrong when orders asks catalog, sorted by what the caller
+/// should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// Down, refusing connections, or too slow: try again later (503).
+    #[error("the catalog is unavailable: {0}")]
+    Unavailable(String),
+    /// The catalog answered, but wrongly (5xx, or a body we cannot read):
+    /// a bad gateway (502).
+    #[error("the catalog answered badly: {0}")]
+    BadAnswer(String),
+}
+// ANCHOR_END: catalog_error
+
+/// Which protocol orders uses to reach catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    Http,
+    Grpc,
+}
+
+/// Where the catalog is and how long orders waits for it.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub protocol: Protocol,
+    /// How long to wait for a TCP connection.
+    pub connect_timeout: Duration,
+    /// The budget for one whole lookup, however many books it needs.
+    pub timeout: Duration,
+}
+
+// ANCHOR: client
+/// One client for the life of the process: it pools connections, so
+/// repeated calls skip the TCP (and TLS) handshake.
+#[derive(Debug, Clone)]
+pub struct CatalogClient {
+    transport: Transport,
+    budget: Duration,
+}
+
+#[derive(Debug, Clone)]
+enum Transport {
+    Http(http::HttpCatalog),
+    Grpc(grpc::GrpcCatalog),
+}
+
+impl CatalogClient {
+    pub fn new(config: &ClientConfig) -> Result<Self, CatalogError> {
+        let transport = match config.protocol {
+            Protocol::Http => Transport::Http(http::HttpCatalog::new(config)?),
+            Protocol::Grpc => Transport::Grpc(grpc::GrpcCatalog::new(config)?),
+        };
+        Ok(Self {
+            transport,
+            budget: config.timeout,
+        })
+    }
+
+    /// Prices for `ids`, within the time budget or not at all.
+    pub async fn lookup(&self, ids: &[i64]) -> Result<PriceList, CatalogError> {
+        let lookup = async {
+            match &self.transport {
+                Transport::Http(client) => client.lookup(ids).await,
+                Transport::Grpc(client) => client.lookup(ids).await,
+            }
+        };
+        tokio::time::timeout(self.budget, lookup)
+            .await
+            .unwrap_or_else(|_elapsed| {
+                Err(CatalogError::Unavailable(format!(
+                    "no answer within {} ms",
+                    self.budget.as_millis()
+                )))
+            })
+    }
+}
+// ANCHOR_END: client

@@ -1,0 +1,137 @@
+//! The **orders** service: customers place orders for books; orders asks
+//! the catalog what they cost and keeps its own record in its own database.
+
+pub mod http;
+pub mod idempotency;
+pub mod model;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use ch01_autonomy::server;
+
+use crate::catalog_client::{CatalogClient, ClientConfig, Protocol};
+pub use store::OrderStore;
+
+// ANCHOR: config
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "orders", about = "The Bookshop orders service", version)]
+pub struct Config {
+    /// Address to listen on; use port 0 to let the OS pick a free port.
+    #[arg(long, env = "ORDERS_LISTEN", default_value = "127.0.0.1:8003")]
+    pub listen: SocketAddr,
+
+    /// The orders service's own database; created and migrated on start.
+    #[arg(
+        long,
+        env = "ORDERS_DATABASE_URL",
+        default_value = "sqlite://data/orders.sqlite"
+    )]
+    pub database_url: String,
+
+    /// Where the catalog answers (HTTP and gRPC share the port).
+    #[arg(
+        long,
+        env = "ORDERS_CATALOG_URL",
+        default_value = "http://127.0.0.1:8002"
+    )]
+    pub catalog_url: String,
+
+    /// How to talk to the catalog.
+    #[arg(
+        long,
+        env = "ORDERS_CATALOG_PROTOCOL",
+        value_enum,
+        default_value = "http"
+    )]
+    pub catalog_protocol: Protocol,
+
+    /// How long to wait for a connection to the catalog, in milliseconds.
+    #[arg(long, env = "ORDERS_CATALOG_CONNECT_TIMEOUT_MS", default_value_t = 500)]
+    pub catalog_connect_timeout_ms: u64,
+
+    /// The whole budget for one price lookup, in milliseconds.
+    #[arg(long, env = "ORDERS_CATALOG_TIMEOUT_MS", default_value_t = 2000)]
+    pub catalog_timeout_ms: u64,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "ORDERS_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+}
+// ANCHOR_END: config
+
+impl Config {
+    pub fn catalog_client_config(&self) -> ClientConfig {
+        ClientConfig {
+            base_url: self.catalog_url.clone(),
+            protocol: self.catalog_protocol,
+            connect_timeout: Duration::from_millis(self.catalog_connect_timeout_ms),
+            timeout: Duration::from_millis(self.catalog_timeout_ms),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: OrderStore,
+    pub catalog: CatalogClient,
+}
+
+/// An orders service, ready to serve.
+#[derive(Debug, Clone)]
+pub struct App {
+    state: AppState,
+    body_limit: usize,
+}
+
+impl App {
+    pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+    pub async fn open(database_url: &str, catalog: &ClientConfig) -> anyhow::Result<Self> {
+        let store = OrderStore::open(database_url)
+            .await
+            .with_context(|| format!("cannot open the orders database {database_url}"))?;
+        let catalog = CatalogClient::new(catalog).context("cannot set up the catalog client")?;
+        Ok(Self {
+            state: AppState { store, catalog },
+            body_limit: Self::DEFAULT_BODY_LIMIT,
+        })
+    }
+
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    pub fn store(&self) -> &OrderStore {
+        &self.state.store
+    }
+
+    pub fn into_router(self) -> Router {
+        server::with_common_layers(http::router(self.state), self.body_limit)
+    }
+}
+
+/// Runs an orders process until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.listen).await.map_err(|err| {
+        anyhow::anyhow!("{err} (set another address with --listen or ORDERS_LISTEN)")
+    })?;
+    let app = App::open(&config.database_url, &config.catalog_client_config())
+        .await?
+        .with_body_limit(config.body_limit);
+    tracing::info!(
+        catalog = %config.catalog_url,
+        protocol = ?config.catalog_protocol,
+        "orders asks the catalog for prices"
+    );
+    server::serve(listener, app.into_router(), shutdown).await?;
+    Ok(())
+}
