@@ -11,6 +11,7 @@ mod services;
 use std::path::PathBuf;
 
 use ch01_autonomy::{catalog, server, telemetry};
+use ch02_communication::{catalog_grpc, orders};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -27,9 +28,13 @@ struct Cli {
     #[arg(long, env = "BOOKSHOP_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
 
-    /// Port of the catalog service.
+    /// Port of the catalog service (HTTP and gRPC).
     #[arg(long, env = "BOOKSHOP_CATALOG_PORT", default_value_t = 8002)]
     catalog_port: u16,
+
+    /// Port of the orders service.
+    #[arg(long, env = "BOOKSHOP_ORDERS_PORT", default_value_t = 8003)]
+    orders_port: u16,
 }
 
 /// Run one service in this process (what the launcher runs for each child).
@@ -45,6 +50,7 @@ enum ServiceCommand {
 #[derive(Debug, Subcommand)]
 enum Service {
     Catalog(catalog::Config),
+    Orders(orders::Config),
 }
 
 #[tokio::main]
@@ -54,11 +60,19 @@ async fn main() -> anyhow::Result<()> {
         Some(ServiceCommand::Service { service }) => {
             telemetry::init();
             match service {
-                Service::Catalog(config) => catalog::run(config, server::shutdown_signal()).await,
+                // The catalog as of chapter 2: HTTP plus gRPC on one port.
+                Service::Catalog(config) => {
+                    catalog_grpc::run(config, server::shutdown_signal()).await
+                }
+                Service::Orders(config) => orders::run(config, server::shutdown_signal()).await,
             }
         }
         None => {
-            let plan = services::plan(&cli.data_dir, cli.catalog_port);
+            let ports = services::Ports {
+                catalog: cli.catalog_port,
+                orders: cli.orders_port,
+            };
+            let plan = services::plan(&cli.data_dir, ports);
             launcher::run(&cli.data_dir, plan).await
         }
     }

@@ -17,24 +17,54 @@ pub struct ServiceSpec {
     pub try_it: String,
 }
 
-pub fn plan(data_dir: &Path, catalog_port: u16) -> Vec<ServiceSpec> {
+/// The port of every service.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub catalog: u16,
+    pub orders: u16,
+}
+
+/// The services in start order: a service starts after those it calls.
+pub fn plan(data_dir: &Path, ports: Ports) -> Vec<ServiceSpec> {
     let database = |name: &str| {
         format!(
             "sqlite://{}",
             data_dir.join(format!("{name}.sqlite")).display()
         )
     };
-    vec![ServiceSpec {
-        name: "catalog",
-        port: catalog_port,
-        port_flag: "--catalog-port",
-        port_env: "BOOKSHOP_CATALOG_PORT",
-        args: vec![
-            "--listen".to_owned(),
-            format!("127.0.0.1:{catalog_port}"),
-            "--database-url".to_owned(),
-            database("catalog"),
-        ],
-        try_it: format!("curl 'localhost:{catalog_port}/v1/books?limit=3'"),
-    }]
+    let listen = |port: u16| format!("127.0.0.1:{port}");
+    vec![
+        ServiceSpec {
+            name: "catalog",
+            port: ports.catalog,
+            port_flag: "--catalog-port",
+            port_env: "BOOKSHOP_CATALOG_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.catalog),
+                "--database-url".to_owned(),
+                database("catalog"),
+            ],
+            try_it: format!("curl 'localhost:{}/v1/books?limit=3'", ports.catalog),
+        },
+        ServiceSpec {
+            name: "orders",
+            port: ports.orders,
+            port_flag: "--orders-port",
+            port_env: "BOOKSHOP_ORDERS_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.orders),
+                "--database-url".to_owned(),
+                database("orders"),
+                "--catalog-url".to_owned(),
+                format!("http://{}", listen(ports.catalog)),
+            ],
+            try_it: format!(
+                "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
+                 -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
+                ports.orders
+            ),
+        },
+    ]
 }

@@ -17,11 +17,13 @@ fn free_port() -> u16 {
 }
 
 #[tokio::test]
-async fn starts_the_catalog_and_stops_it_on_ctrl_c() {
+async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
+    let orders_port = free_port();
     let mut launcher = Command::new(BOOKSHOP)
         .args(["--catalog-port", &port.to_string()])
+        .args(["--orders-port", &orders_port.to_string()])
         .arg("--data-dir")
         .arg(data.path())
         .stdout(Stdio::piped())
@@ -79,6 +81,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(BOOKSHOP)
         .args(["--catalog-port", &port.to_string()])
+        .args(["--orders-port", &free_port().to_string()])
         .arg("--data-dir")
         .arg(data.path())
         .output()
