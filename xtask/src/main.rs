@@ -4,8 +4,11 @@
 //! - `cargo xtask test`: everything CI checks, in order, with timings.
 //! - `cargo xtask book [--serve]`: build (or serve) the book.
 //! - `cargo xtask check-book`: only the book's code-include rules.
+//! - `cargo xtask exercises`: every exercise's starter fails, its solution passes.
+//! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
 
 mod book;
+mod exercises;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +16,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | exercises | learn [list | reset] [--chapter N]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +30,8 @@ fn main() -> anyhow::Result<()> {
             book::build(serve)
         }
         Some("check-book") => book::check_code(&root),
+        Some("exercises") => exercises::check_all(&root),
+        Some("learn") => exercises::learn(&root, &args[1..]),
         _ => bail!("{USAGE}"),
     }
 }
@@ -57,30 +62,29 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
             ],
         )
     })?;
-    step("tests", run_tests)?;
+    step("tests", || run_tests(root))?;
+    step("exercises, both ways", || exercises::check_all(root))?;
     step("book code includes", || book::check_code(root))?;
     step("book build with link check", || book::build(false))?;
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
 
-fn run_tests() -> anyhow::Result<()> {
+/// Every test of the workspace except the exercises, whose starters fail
+/// on purpose (they have their own step).
+fn run_tests(root: &Path) -> anyhow::Result<()> {
+    let mut excluded = Vec::new();
+    for exercise in exercises::discover(root)? {
+        excluded.extend(["--exclude".to_owned(), exercise.package]);
+    }
+    let excluded: Vec<&str> = excluded.iter().map(String::as_str).collect();
     if has_command("cargo-nextest") {
-        run(
-            "cargo",
-            &[
-                "nextest",
-                "run",
-                "--workspace",
-                "--no-fail-fast",
-                "--failure-output",
-                "final",
-            ],
-        )?;
-        // nextest does not run doctests; cargo test does.
-        run("cargo", &["test", "--workspace", "--doc"])
+        // The crates have no doctests, so nextest runs every test there is.
+        let nextest = ["nextest", "run", "--workspace", "--no-fail-fast"];
+        run("cargo", &[&nextest[..], &excluded].concat())
     } else {
-        run("cargo", &["test", "--workspace", "--no-fail-fast"])
+        let test = ["test", "--workspace", "--no-fail-fast"];
+        run("cargo", &[&test[..], &excluded].concat())
     }
 }
 
