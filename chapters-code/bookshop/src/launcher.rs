@@ -28,14 +28,17 @@ pub async fn run(data_dir: &Path, plan: Vec<ServiceSpec>) -> anyhow::Result<()> 
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
 
+    // One at a time, each ready before the next starts: a service starts
+    // after the services it calls.
     let mut running = Vec::new();
     for spec in plan {
         let child = start(&spec)?;
         running.push(Running { spec, child });
-    }
-    if let Err(err) = wait_all_ready(&running).await {
-        stop_all(&mut running).await;
-        return Err(err);
+        let newest = &running[running.len() - 1];
+        if let Err(err) = wait_ready(newest).await {
+            stop_all(&mut running).await;
+            return Err(err);
+        }
     }
     print_banner(&running);
 
@@ -99,27 +102,24 @@ async fn forward(name: &'static str, stream: impl AsyncRead + Unpin) {
     }
 }
 
-async fn wait_all_ready(running: &[Running]) -> anyhow::Result<()> {
+async fn wait_ready(service: &Running) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()?;
     let deadline = Instant::now() + READY_TIMEOUT;
-    for service in running {
-        let url = format!("http://127.0.0.1:{}/health/ready", service.spec.port);
-        loop {
-            match client.get(&url).send().await {
-                Ok(response) if response.status().is_success() => break,
-                _ if Instant::now() >= deadline => {
-                    bail!(
-                        "{} did not become ready within {READY_TIMEOUT:?}",
-                        service.spec.name
-                    )
-                }
-                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+    let url = format!("http://127.0.0.1:{}/health/ready", service.spec.port);
+    loop {
+        match client.get(&url).send().await {
+            Ok(response) if response.status().is_success() => return Ok(()),
+            _ if Instant::now() >= deadline => {
+                bail!(
+                    "{} did not become ready within {READY_TIMEOUT:?}",
+                    service.spec.name
+                )
             }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-    Ok(())
 }
 
 fn print_banner(running: &[Running]) {

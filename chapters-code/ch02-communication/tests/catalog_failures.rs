@@ -10,6 +10,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use ch02_communication::orders::model::Order;
+use ch02_communication::proto::catalog_server::{Catalog, CatalogServer};
+use ch02_communication::proto::{BookPrice, GetPricesRequest, GetPricesResponse};
 use common::{
     PROTOCOLS, expect_problem, order, orders_of, place, spawn_orders, spawn_slow_catalog,
 };
@@ -123,6 +125,42 @@ async fn a_catalog_answer_missing_the_price_is_a_502() {
     let catalog =
         stand_in_catalog(|id| (StatusCode::OK, json!({"id": id, "title": "No price"}))).await;
     let orders = spawn_orders(catalog.base_url(), PROTOCOLS[0], Duration::from_secs(2)).await;
+    expect_problem(place(&orders, &order("ada", &[(1, 1)]), None).await, 502).await;
+    assert!(orders_of(&orders, "ada").await.is_empty());
+}
+
+/// A gRPC catalog that forgets the price: proto3 decodes it as 0.
+#[derive(Debug, Clone, Copy)]
+struct PricelessGrpc;
+
+#[tonic::async_trait]
+impl Catalog for PricelessGrpc {
+    async fn get_prices(
+        &self,
+        request: tonic::Request<GetPricesRequest>,
+    ) -> Result<tonic::Response<GetPricesResponse>, tonic::Status> {
+        let prices = request
+            .into_inner()
+            .book_ids
+            .into_iter()
+            .map(|book_id| BookPrice {
+                book_id,
+                title: "Free?".to_owned(),
+                price_cents: 0,
+            })
+            .collect();
+        Ok(tonic::Response::new(GetPricesResponse {
+            prices,
+            missing: Vec::new(),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_grpc_answer_without_a_price_is_a_502_not_a_free_book() {
+    let routes = tonic::service::Routes::new(CatalogServer::new(PricelessGrpc)).into_axum_router();
+    let catalog = TestServer::router(routes).await;
+    let orders = spawn_orders(catalog.base_url(), PROTOCOLS[1], Duration::from_secs(2)).await;
     expect_problem(place(&orders, &order("ada", &[(1, 1)]), None).await, 502).await;
     assert!(orders_of(&orders, "ada").await.is_empty());
 }

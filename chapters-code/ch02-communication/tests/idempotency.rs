@@ -61,6 +61,7 @@ async fn fifty_concurrent_retries_store_one_order() {
     for task in tasks {
         ids.push(task.await.unwrap());
     }
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 1, "every retry got the same order");
     assert_eq!(orders_of(&orders, "eager").await.len(), 1);

@@ -16,7 +16,7 @@ impl GrpcCatalog {
     // ANCHOR: grpc_client
     pub fn new(config: &ClientConfig) -> Result<Self, CatalogError> {
         let endpoint = Endpoint::from_shared(config.base_url.clone())
-            .map_err(|err| CatalogError::Unavailable(format!("bad catalog URL: {err}")))?
+            .map_err(|err| CatalogError::Misconfigured(format!("bad catalog URL: {err}")))?
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout);
         // Lazy: orders starts even while catalog is down, and reconnects later.
@@ -40,18 +40,23 @@ impl GrpcCatalog {
             .await
             .map_err(status_error)?
             .into_inner();
-        let found = response
-            .prices
-            .into_iter()
-            .map(|price| {
-                let book = CatalogBook {
-                    id: price.book_id,
-                    title: price.title,
-                    price_cents: price.price_cents,
-                };
-                (book.id, book)
-            })
-            .collect();
+        let mut found = std::collections::HashMap::new();
+        for price in response.prices {
+            // proto3 has no required fields: a missing price decodes as 0
+            // and a missing title as "". Refuse them, as serde would.
+            if price.price_cents <= 0 || price.title.is_empty() {
+                return Err(CatalogError::BadAnswer(format!(
+                    "book {} came back without a title or a price",
+                    price.book_id
+                )));
+            }
+            let book = CatalogBook {
+                id: price.book_id,
+                title: price.title,
+                price_cents: price.price_cents,
+            };
+            found.insert(book.id, book);
+        }
         Ok(PriceList {
             found,
             missing: response.missing,

@@ -19,7 +19,7 @@ impl HttpCatalog {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .build()
-            .map_err(|err| CatalogError::Unavailable(format!("cannot build a client: {err}")))?;
+            .map_err(|err| CatalogError::Misconfigured(format!("cannot build a client: {err}")))?;
         Ok(Self {
             client,
             base_url: config.base_url.trim_end_matches('/').to_owned(),

@@ -42,6 +42,9 @@ pub enum CatalogError {
     /// a bad gateway (502).
     #[error("the catalog answered badly: {0}")]
     BadAnswer(String),
+    /// The client could not be set up (a bad URL): a bug in configuration.
+    #[error("the catalog client is misconfigured: {0}")]
+    Misconfigured(String),
 }
 // ANCHOR_END: catalog_error
 
@@ -65,7 +68,7 @@ pub struct ClientConfig {
 
 // ANCHOR: client
 /// One client for the life of the process: it pools connections, so
-/// repeated calls skip the TCP (and TLS) handshake.
+/// repeated calls skip the TCP handshake.
 #[derive(Debug, Clone)]
 pub struct CatalogClient {
     transport: Transport,

@@ -188,6 +188,7 @@ impl From<CatalogError> for Problem {
                 StatusCode::BAD_GATEWAY,
                 "the catalog gave an answer orders cannot use",
             ),
+            CatalogError::Misconfigured(_) => Problem::internal(),
         }
     }
 }
