@@ -6,9 +6,11 @@
 //! - `cargo xtask check-book`: only the book's code-include rules.
 //! - `cargo xtask exercises`: every exercise's starter fails, its solution passes.
 //! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
+//! - `cargo xtask preflight`: is this machine ready for the workshop?
 
 mod book;
 mod exercises;
+mod preflight;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | exercises | learn [list | reset] [--chapter N]>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | exercises | learn [list | reset] [--chapter N] | preflight>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Some("check-book") => book::check_code(&root),
         Some("exercises") => exercises::check_all(&root),
         Some("learn") => exercises::learn(&root, &args[1..]),
+        Some("preflight") => preflight::run(),
         _ => bail!("{USAGE}"),
     }
 }
@@ -50,17 +53,14 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     step("format", || run("cargo", &["fmt", "--all", "--check"]))?;
     step("clippy", || {
+        let lint = ["--", "-D", "warnings"];
         run(
             "cargo",
-            &[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        )
+            &[&["clippy", "--workspace", "--all-targets"][..], &lint].concat(),
+        )?;
+        // Again with every feature on: the exercises' solutions are behind one.
+        let all = ["clippy", "--workspace", "--all-targets", "--all-features"];
+        run("cargo", &[&all[..], &lint].concat())
     })?;
     step("tests", || run_tests(root))?;
     step("exercises, both ways", || exercises::check_all(root))?;
