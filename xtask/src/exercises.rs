@@ -93,14 +93,19 @@ pub fn check_all(root: &Path) -> anyhow::Result<()> {
                 String::from_utf8_lossy(&solution.stdout)
             ));
         }
+        let starter_verdict = if starter.status.success() {
+            "PASSES"
+        } else {
+            "fails"
+        };
+        let solution_verdict = if solution.status.success() {
+            "passes"
+        } else {
+            "FAILS"
+        };
         println!(
-            "exercise {}: starter fails, solution {}",
-            exercise.id,
-            if solution.status.success() {
-                "passes"
-            } else {
-                "FAILS"
-            }
+            "exercise {}: starter {starter_verdict}, solution {solution_verdict}",
+            exercise.id
         );
     }
     if !problems.is_empty() {

@@ -35,9 +35,21 @@ impl TestServer {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<anyhow::Error>,
     {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(localhost, serve).await
+    }
+
+    /// Like [`TestServer::start`], on a given address: to restart a server
+    /// on the port it had before (a restart drill).
+    pub async fn start_on<F, Fut, E>(addr: SocketAddr, serve: F) -> Self
+    where
+        F: FnOnce(TcpListener, ShutdownSignal) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        let listener = TcpListener::bind(addr)
             .await
-            .expect("cannot bind 127.0.0.1:0");
+            .unwrap_or_else(|err| panic!("cannot bind {addr}: {err}"));
         let addr = listener
             .local_addr()
             .expect("a bound listener has an address");
