@@ -76,6 +76,7 @@ fn start(spec: &ServiceSpec) -> anyhow::Result<Child> {
         .arg("service")
         .arg(spec.name)
         .args(&spec.args)
+        .envs(spec.envs.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

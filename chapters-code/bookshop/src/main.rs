@@ -10,8 +10,8 @@ mod services;
 
 use std::path::PathBuf;
 
-use ch01_autonomy::{catalog, server, telemetry};
-use ch02_communication::{catalog_grpc, orders};
+use ch01_autonomy::{server, telemetry};
+use ch03_registry::{registry, services as chapter3};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -27,6 +27,10 @@ struct Cli {
     /// Where the services keep their SQLite files (created on first run).
     #[arg(long, env = "BOOKSHOP_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+
+    /// Port of the registry (it starts first).
+    #[arg(long, env = "BOOKSHOP_REGISTRY_PORT", default_value_t = 8500)]
+    registry_port: u16,
 
     /// Port of the catalog service (HTTP and gRPC).
     #[arg(long, env = "BOOKSHOP_CATALOG_PORT", default_value_t = 8002)]
@@ -49,8 +53,9 @@ enum ServiceCommand {
 
 #[derive(Debug, Subcommand)]
 enum Service {
-    Catalog(catalog::Config),
-    Orders(orders::Config),
+    Registry(registry::Config),
+    Catalog(chapter3::CatalogConfig),
+    Orders(chapter3::OrdersConfig),
 }
 
 #[tokio::main]
@@ -59,20 +64,24 @@ async fn main() -> anyhow::Result<()> {
     match cli.service {
         Some(ServiceCommand::Service { service }) => {
             telemetry::init();
+            let shutdown = server::shutdown_signal();
             match service {
-                // The catalog as of chapter 2: HTTP plus gRPC on one port.
-                Service::Catalog(config) => {
-                    catalog_grpc::run(config, server::shutdown_signal()).await
-                }
-                Service::Orders(config) => orders::run(config, server::shutdown_signal()).await,
+                Service::Registry(config) => registry::run(config, shutdown).await,
+                // Chapter 3's catalog: HTTP + gRPC, registering itself.
+                Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
+                // Chapter 3's orders: finds the catalog through the registry.
+                Service::Orders(config) => chapter3::run_orders(config, shutdown).await,
             }
         }
         None => {
             let ports = services::Ports {
+                registry: cli.registry_port,
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
             };
-            let plan = services::plan(&cli.data_dir, ports);
+            // A fresh secret per run: only the services started here may write.
+            let registry_token = uuid::Uuid::new_v4().simple().to_string();
+            let plan = services::plan(&cli.data_dir, ports, &registry_token);
             launcher::run(&cli.data_dir, plan).await
         }
     }

@@ -13,6 +13,8 @@ pub struct ServiceSpec {
     pub port_env: &'static str,
     /// Arguments after `bookshop service <name>`.
     pub args: Vec<String>,
+    /// Environment for the process (secrets stay out of `ps`).
+    pub envs: Vec<(String, String)>,
     /// A request to try once it is up.
     pub try_it: String,
 }
@@ -20,12 +22,13 @@ pub struct ServiceSpec {
 /// The port of every service.
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
+    pub registry: u16,
     pub catalog: u16,
     pub orders: u16,
 }
 
 /// The services in start order: a service starts after those it calls.
-pub fn plan(data_dir: &Path, ports: Ports) -> Vec<ServiceSpec> {
+pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceSpec> {
     let database = |name: &str| {
         format!(
             "sqlite://{}",
@@ -33,7 +36,18 @@ pub fn plan(data_dir: &Path, ports: Ports) -> Vec<ServiceSpec> {
         )
     };
     let listen = |port: u16| format!("127.0.0.1:{port}");
+    let token = vec![("REGISTRY_TOKEN".to_owned(), registry_token.to_owned())];
+    let registry_url = format!("http://{}", listen(ports.registry));
     vec![
+        ServiceSpec {
+            name: "registry",
+            port: ports.registry,
+            port_flag: "--registry-port",
+            port_env: "BOOKSHOP_REGISTRY_PORT",
+            args: vec!["--listen".to_owned(), listen(ports.registry)],
+            envs: token.clone(),
+            try_it: format!("curl 'localhost:{}/v1/services/catalog'", ports.registry),
+        },
         ServiceSpec {
             name: "catalog",
             port: ports.catalog,
@@ -44,7 +58,10 @@ pub fn plan(data_dir: &Path, ports: Ports) -> Vec<ServiceSpec> {
                 listen(ports.catalog),
                 "--database-url".to_owned(),
                 database("catalog"),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
+            envs: token.clone(),
             try_it: format!("curl 'localhost:{}/v1/books?limit=3'", ports.catalog),
         },
         ServiceSpec {
@@ -57,9 +74,11 @@ pub fn plan(data_dir: &Path, ports: Ports) -> Vec<ServiceSpec> {
                 listen(ports.orders),
                 "--database-url".to_owned(),
                 database("orders"),
-                "--catalog-url".to_owned(),
-                format!("http://{}", listen(ports.catalog)),
+                // No catalog URL: orders finds the catalog in the registry.
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
+            envs: token,
             try_it: format!(
                 "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
                  -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",

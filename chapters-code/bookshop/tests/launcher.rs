@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -19,10 +20,10 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let orders_port = free_port();
+    let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
     let mut launcher = Command::new(BOOKSHOP)
-        .args(["--catalog-port", &port.to_string()])
+        .args(["--registry-port", &registry_port.to_string()])
+        .args(["--catalog-port", &catalog_port.to_string()])
         .args(["--orders-port", &orders_port.to_string()])
         .arg("--data-dir")
         .arg(data.path())
@@ -45,13 +46,35 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     .expect("the launcher starts within 60 s");
     assert!(banner);
 
-    let url = format!("http://127.0.0.1:{port}/v1/books/1");
-    let response = reqwest::get(&url).await.unwrap();
-    assert_eq!(response.status(), 200);
+    let book = reqwest::get(format!("http://127.0.0.1:{catalog_port}/v1/books/1"))
+        .await
+        .unwrap();
+    assert_eq!(book.status(), 200);
     assert!(
         data.path().join("catalog.sqlite").exists(),
         "data lives under --data-dir"
     );
+
+    // The catalog registered itself; orders finds it through the registry.
+    let listing: Value = reqwest::get(format!(
+        "http://127.0.0.1:{registry_port}/v1/services/catalog"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        listing["instances"][0]["address"],
+        format!("http://127.0.0.1:{catalog_port}")
+    );
+    let placed = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{orders_port}/v1/orders"))
+        .json(&json!({"customer": "ada", "lines": [{"book_id": 1, "quantity": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
 
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
@@ -64,14 +87,15 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     while let Ok(Some(line)) = stdout.next_line().await {
         rest.push(line);
     }
-    assert!(
-        rest.iter().any(|l| l.contains("catalog stopped")),
-        "{rest:?}"
-    );
-    assert!(
-        reqwest::get(&url).await.is_err(),
-        "the catalog process is gone"
-    );
+    for service in ["orders", "catalog", "registry"] {
+        assert!(
+            rest.iter()
+                .any(|l| l.contains(&format!("{service} stopped"))),
+            "{service}: {rest:?}"
+        );
+    }
+    let gone = reqwest::get(format!("http://127.0.0.1:{catalog_port}/v1/books/1")).await;
+    assert!(gone.is_err(), "the catalog process is gone");
 }
 
 #[tokio::test]
@@ -80,6 +104,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
     let port = taken.local_addr().unwrap().port();
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(BOOKSHOP)
+        .args(["--registry-port", &free_port().to_string()])
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
         .arg("--data-dir")

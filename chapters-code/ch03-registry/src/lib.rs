@@ -14,7 +14,10 @@
 //! - [`registration`]: self-registration for a service process: register
 //!   with its real address, heartbeat at a third of the TTL, register again
 //!   when the registry forgot it, deregister on shutdown.
+//! - [`services`]: catalog and orders as of this chapter: registering
+//!   themselves, and orders finding the catalog through the registry.
 
 pub mod discovery;
 pub mod registration;
 pub mod registry;
+pub mod services;

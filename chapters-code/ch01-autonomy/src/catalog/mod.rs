@@ -107,9 +107,25 @@ pub async fn run_with(
     extra_routes: impl FnOnce(&App) -> Router,
 ) -> anyhow::Result<()> {
     // Bind first: a taken port fails fast and leaves no database file behind.
-    let listener = server::bind(config.listen).await.map_err(|err| {
+    let listener = bind(&config).await?;
+    serve_on(listener, config, shutdown, extra_routes).await
+}
+
+/// Binds the configured address, with an error that says how to change it.
+pub async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
+    server::bind(config.listen).await.map_err(|err| {
         anyhow::anyhow!("{err} (set another address with --listen or CATALOG_LISTEN)")
-    })?;
+    })
+}
+
+/// Opens the database and serves on a listener bound already: for
+/// callers that need the bound address first (to register it, say).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    extra_routes: impl FnOnce(&App) -> Router,
+) -> anyhow::Result<()> {
     let app = App::open(&config.database_url)
         .await
         .with_context(|| format!("cannot open the catalog database {}", config.database_url))?

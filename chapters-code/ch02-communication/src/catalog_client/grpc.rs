@@ -3,27 +3,52 @@
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{CatalogBook, CatalogError, ClientConfig, PriceList};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{CatalogBook, CatalogError, ClientConfig, Locate, PriceList, base_url};
 use crate::proto::GetPricesRequest;
 use crate::proto::catalog_client::CatalogClient as GeneratedClient;
 
 #[derive(Debug, Clone)]
 pub struct GrpcCatalog {
-    client: GeneratedClient<Channel>,
+    locator: Arc<dyn Locate>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    /// One client (one HTTP/2 connection) per catalog instance.
+    clients: Arc<Mutex<HashMap<String, GeneratedClient<Channel>>>>,
 }
 
 impl GrpcCatalog {
     // ANCHOR: grpc_client
-    pub fn new(config: &ClientConfig) -> Result<Self, CatalogError> {
-        let endpoint = Endpoint::from_shared(config.base_url.clone())
+    pub fn new(config: &ClientConfig, locator: Arc<dyn Locate>) -> Result<Self, CatalogError> {
+        let catalog = Self {
+            locator,
+            connect_timeout: config.connect_timeout,
+            timeout: config.timeout,
+            clients: Arc::default(),
+        };
+        // Fail at start-up, not on the first order, if the URL is wrong.
+        if let Some(url) = catalog.locator.locate() {
+            catalog.client_for(&url)?;
+        }
+        Ok(catalog)
+    }
+
+    fn client_for(&self, url: &str) -> Result<GeneratedClient<Channel>, CatalogError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(url) {
+            return Ok(client.clone());
+        }
+        let endpoint = Endpoint::from_shared(url.to_owned())
             .map_err(|err| CatalogError::Misconfigured(format!("bad catalog URL: {err}")))?
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout);
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout);
         // Lazy: orders starts even while catalog is down, and reconnects later.
-        let channel = endpoint.connect_lazy();
-        Ok(Self {
-            client: GeneratedClient::new(channel),
-        })
+        let client = GeneratedClient::new(endpoint.connect_lazy());
+        clients.insert(url.to_owned(), client.clone());
+        Ok(client)
     }
     // ANCHOR_END: grpc_client
 
@@ -33,9 +58,8 @@ impl GrpcCatalog {
             book_ids: ids.to_vec(),
         };
         // Clones of a tonic client share one HTTP/2 connection.
-        let response = self
-            .client
-            .clone()
+        let mut client = self.client_for(&base_url(self.locator.as_ref())?)?;
+        let response = client
             .get_prices(request)
             .await
             .map_err(status_error)?

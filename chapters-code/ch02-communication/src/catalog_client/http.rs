@@ -4,31 +4,31 @@
 use futures_util::future::try_join_all;
 use reqwest::StatusCode;
 
-use super::{CatalogBook, CatalogError, ClientConfig, PriceList};
+use std::sync::Arc;
+
+use super::{CatalogBook, CatalogError, ClientConfig, Locate, PriceList, base_url};
 
 #[derive(Debug, Clone)]
 pub struct HttpCatalog {
     client: reqwest::Client,
-    base_url: String,
+    locator: Arc<dyn Locate>,
 }
 
 impl HttpCatalog {
     // ANCHOR: http_client
-    pub fn new(config: &ClientConfig) -> Result<Self, CatalogError> {
+    pub fn new(config: &ClientConfig, locator: Arc<dyn Locate>) -> Result<Self, CatalogError> {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .build()
             .map_err(|err| CatalogError::Misconfigured(format!("cannot build a client: {err}")))?;
-        Ok(Self {
-            client,
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
-        })
+        Ok(Self { client, locator })
     }
     // ANCHOR_END: http_client
 
     pub async fn lookup(&self, ids: &[i64]) -> Result<PriceList, CatalogError> {
-        let answers = try_join_all(ids.iter().map(|&id| self.book(id))).await?;
+        let base = base_url(self.locator.as_ref())?;
+        let answers = try_join_all(ids.iter().map(|&id| self.book(&base, id))).await?;
         let mut prices = PriceList::default();
         for (id, answer) in ids.iter().zip(answers) {
             match answer {
@@ -43,8 +43,8 @@ impl HttpCatalog {
 
     // ANCHOR: http_book
     /// `Ok(None)` is "no such book": an answer, not a failure.
-    async fn book(&self, id: i64) -> Result<Option<CatalogBook>, CatalogError> {
-        let url = format!("{}/v1/books/{id}", self.base_url);
+    async fn book(&self, base: &str, id: i64) -> Result<Option<CatalogBook>, CatalogError> {
+        let url = format!("{base}/v1/books/{id}");
         let response = self
             .client
             .get(&url)

@@ -7,6 +7,7 @@ pub mod grpc;
 pub mod http;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -66,6 +67,29 @@ pub struct ClientConfig {
     pub timeout: Duration,
 }
 
+/// Where the catalog answers, asked before every lookup: a fixed URL in
+/// this chapter, an instance picked from the registry in chapter 3.
+pub trait Locate: Send + Sync + std::fmt::Debug + 'static {
+    /// A base URL like `http://127.0.0.1:8002`, or `None` when no
+    /// instance is known.
+    fn locate(&self) -> Option<String>;
+}
+
+/// A fixed URL is the simplest locator.
+impl Locate for String {
+    fn locate(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+/// The base URL `locator` gives now, or "unavailable".
+fn base_url(locator: &dyn Locate) -> Result<String, CatalogError> {
+    locator
+        .locate()
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .ok_or_else(|| CatalogError::Unavailable("no catalog instance is known".to_owned()))
+}
+
 // ANCHOR: client
 /// One client for the life of the process: it pools connections, so
 /// repeated calls skip the TCP handshake.
@@ -82,10 +106,19 @@ enum Transport {
 }
 
 impl CatalogClient {
+    /// A client for the catalog at `config.base_url`.
     pub fn new(config: &ClientConfig) -> Result<Self, CatalogError> {
+        Self::with_locator(config, Arc::new(config.base_url.clone()))
+    }
+
+    /// A client that asks `locator` where the catalog is before each lookup.
+    pub fn with_locator(
+        config: &ClientConfig,
+        locator: Arc<dyn Locate>,
+    ) -> Result<Self, CatalogError> {
         let transport = match config.protocol {
-            Protocol::Http => Transport::Http(http::HttpCatalog::new(config)?),
-            Protocol::Grpc => Transport::Grpc(grpc::GrpcCatalog::new(config)?),
+            Protocol::Http => Transport::Http(http::HttpCatalog::new(config, locator)?),
+            Protocol::Grpc => Transport::Grpc(grpc::GrpcCatalog::new(config, locator)?),
         };
         Ok(Self {
             transport,

@@ -92,10 +92,16 @@ impl App {
     pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
     pub async fn open(database_url: &str, catalog: &ClientConfig) -> anyhow::Result<Self> {
+        let catalog = CatalogClient::new(catalog).context("cannot set up the catalog client")?;
+        Self::open_with(database_url, catalog).await
+    }
+
+    /// With a catalog client built elsewhere (one that finds the catalog
+    /// through a registry, say).
+    pub async fn open_with(database_url: &str, catalog: CatalogClient) -> anyhow::Result<Self> {
         let store = OrderStore::open(database_url)
             .await
             .with_context(|| format!("cannot open the orders database {database_url}"))?;
-        let catalog = CatalogClient::new(catalog).context("cannot set up the catalog client")?;
         Ok(Self {
             state: AppState { store, catalog },
             body_limit: Self::DEFAULT_BODY_LIMIT,
@@ -121,17 +127,34 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or ORDERS_LISTEN)")
-    })?;
-    let app = App::open(&config.database_url, &config.catalog_client_config())
-        .await?
-        .with_body_limit(config.body_limit);
+    let listener = bind(&config).await?;
+    let catalog = CatalogClient::new(&config.catalog_client_config())
+        .context("cannot set up the catalog client")?;
     tracing::info!(
         catalog = %config.catalog_url,
         protocol = ?config.catalog_protocol,
         "orders asks the catalog for prices"
     );
+    serve_on(listener, &config, catalog, shutdown).await
+}
+
+/// Binds the configured address, with an error that says how to change it.
+pub async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
+    server::bind(config.listen).await.map_err(|err| {
+        anyhow::anyhow!("{err} (set another address with --listen or ORDERS_LISTEN)")
+    })
+}
+
+/// Opens the database and serves on a listener bound already.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: &Config,
+    catalog: CatalogClient,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = App::open_with(&config.database_url, catalog)
+        .await?
+        .with_body_limit(config.body_limit);
     server::serve(listener, app.into_router(), shutdown).await?;
     Ok(())
 }

@@ -1,0 +1,146 @@
+//! The services as of chapter 3: the catalog and orders of chapters 1
+//! and 2, now registering themselves, and orders finding the catalog
+//! through the registry instead of a fixed URL.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ch01_autonomy::catalog;
+use ch02_communication::catalog_client::{CatalogClient, Locate};
+use ch02_communication::{catalog_grpc, orders};
+
+use crate::discovery::Registration;
+use crate::discovery::cache::Discovery;
+use crate::discovery::http::HttpRegistry;
+use crate::registration::SelfRegistration;
+
+/// How a service reaches the registry.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryFlags {
+    /// Where the registry answers.
+    #[arg(long, env = "REGISTRY_URL", default_value = "http://127.0.0.1:8500")]
+    pub registry_url: String,
+
+    /// The registry's bearer token (writes need it).
+    #[arg(long, env = "REGISTRY_TOKEN", hide_env_values = true)]
+    pub registry_token: String,
+
+    /// Seconds the registry keeps this instance without a heartbeat.
+    #[arg(long, env = "REGISTRATION_TTL_SECS", default_value_t = 10)]
+    pub registration_ttl_secs: u64,
+}
+
+impl RegistryFlags {
+    fn client(&self) -> anyhow::Result<Arc<HttpRegistry>> {
+        let client = HttpRegistry::new(&self.registry_url, &self.registry_token)
+            .context("cannot set up the registry client")?;
+        Ok(Arc::new(client))
+    }
+
+    // ANCHOR: registration
+    /// This instance's registration: its real, bound address.
+    fn registration(&self, service: &str, bound: SocketAddr) -> Registration {
+        Registration {
+            service: service.to_owned(),
+            instance_id: format!(
+                "{service}-{}-{}",
+                bound.port(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            address: format!("http://{bound}"),
+            metadata: BTreeMap::from([(
+                "version".to_owned(),
+                env!("CARGO_PKG_VERSION").to_owned(),
+            )]),
+            ttl: Duration::from_secs(self.registration_ttl_secs),
+        }
+    }
+    // ANCHOR_END: registration
+}
+
+// ANCHOR: deregister_first
+/// Starts `registration` now; when `shutdown` fires, deregisters before the
+/// server drains, so no new caller is sent here while we finish.
+fn register_until(
+    registry: Arc<HttpRegistry>,
+    registration: Registration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    let running = SelfRegistration::start(registry, registration);
+    async move {
+        shutdown.await;
+        running.stop().await;
+    }
+}
+// ANCHOR_END: deregister_first
+
+/// The catalog (HTTP + gRPC), registered as `catalog`.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "ch03-catalog",
+    about = "The Bookshop catalog, registering itself",
+    version
+)]
+pub struct CatalogConfig {
+    #[command(flatten)]
+    pub catalog: catalog::Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+pub async fn run_catalog(
+    config: CatalogConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = catalog::bind(&config.catalog).await?;
+    let bound = listener.local_addr()?;
+    let registration = config.registry.registration("catalog", bound);
+    let shutdown = register_until(config.registry.client()?, registration, shutdown);
+    catalog::serve_on(listener, config.catalog, shutdown, |app| {
+        catalog_grpc::routes(app.store().clone())
+    })
+    .await
+}
+
+// ANCHOR: locate
+/// Orders asks the discovery cache for a catalog before every lookup.
+impl Locate for Discovery {
+    fn locate(&self) -> Option<String> {
+        self.round_robin().map(|instance| instance.address)
+    }
+}
+// ANCHOR_END: locate
+
+/// Orders, registered as `orders`, finding the catalog through the registry.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "ch03-orders",
+    about = "The Bookshop orders service, with discovery",
+    version
+)]
+pub struct OrdersConfig {
+    #[command(flatten)]
+    pub orders: orders::Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+pub async fn run_orders(
+    config: OrdersConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = orders::bind(&config.orders).await?;
+    let bound = listener.local_addr()?;
+    let registry = config.registry.client()?;
+    let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
+    let client = CatalogClient::with_locator(&config.orders.catalog_client_config(), catalogs)
+        .context("cannot set up the catalog client")?;
+    tracing::info!(registry = %config.registry.registry_url, "orders finds the catalog through the registry");
+    let registration = config.registry.registration("orders", bound);
+    let shutdown = register_until(registry, registration, shutdown);
+    orders::serve_on(listener, &config.orders, client, shutdown).await
+}
