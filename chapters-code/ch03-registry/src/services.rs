@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ch01_autonomy::catalog;
+use ch01_autonomy::{catalog, server};
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::{catalog_grpc, orders};
 
@@ -98,12 +98,16 @@ pub async fn run_catalog(
 ) -> anyhow::Result<()> {
     let listener = catalog::bind(&config.catalog).await?;
     let bound = listener.local_addr()?;
+    let app = catalog::App::open(&config.catalog.database_url)
+        .await
+        .context("cannot open the catalog database")?
+        .with_body_limit(config.catalog.body_limit);
+    let grpc = catalog_grpc::routes(app.store().clone());
+    // Register only once the database is open: listed means able to serve.
     let registration = config.registry.registration("catalog", bound);
     let shutdown = register_until(config.registry.client()?, registration, shutdown);
-    catalog::serve_on(listener, config.catalog, shutdown, |app| {
-        catalog_grpc::routes(app.store().clone())
-    })
-    .await
+    server::serve(listener, app.into_router_with(grpc), shutdown).await?;
+    Ok(())
 }
 
 // ANCHOR: locate
@@ -139,8 +143,12 @@ pub async fn run_orders(
     let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
     let client = CatalogClient::with_locator(&config.orders.catalog_client_config(), catalogs)
         .context("cannot set up the catalog client")?;
+    let app = orders::App::open_with(&config.orders.database_url, client)
+        .await?
+        .with_body_limit(config.orders.body_limit);
     tracing::info!(registry = %config.registry.registry_url, "orders finds the catalog through the registry");
     let registration = config.registry.registration("orders", bound);
     let shutdown = register_until(registry, registration, shutdown);
-    orders::serve_on(listener, &config.orders, client, shutdown).await
+    server::serve(listener, app.into_router(), shutdown).await?;
+    Ok(())
 }

@@ -130,13 +130,17 @@ async fn a_gracefully_stopped_catalog_leaves_at_once() {
 async fn instances_come_back_by_themselves_after_a_registry_restart() {
     let port = free_port();
     let mut registry = registry_on(port).await;
-    let dbs = [TempDb::new(), TempDb::new()];
+    let dbs = [TempDb::new(), TempDb::new(), TempDb::new()];
     let _a = service(CATALOG, registry.base_url(), &dbs[0]).await;
     let _b = service(CATALOG, registry.base_url(), &dbs[1]).await;
+    let orders = service(ORDERS, registry.base_url(), &dbs[2]).await;
     until_catalogs(registry.base_url(), 2, Duration::from_secs(5)).await;
+    assert_eq!(place_order(&orders).await, 201);
 
     registry.kill().await.unwrap();
     let restarted = registry_on(port).await; // same port, empty memory
+    // Orders keeps its last known catalogs while they re-register.
+    assert_eq!(place_order(&orders).await, 201);
     let back_after = until_catalogs(restarted.base_url(), 2, Duration::from_secs(5)).await;
     // One heartbeat is TTL/3; allow one more for the restart itself.
     assert!(

@@ -32,9 +32,10 @@ impl Discovery {
         let name = service.to_owned();
         let watcher = tokio::spawn(async move {
             let mut index = 0;
+            let mut first = true;
             let mut failing = false;
             loop {
-                let answer = if index == 0 {
+                let answer = if first {
                     registry.instances(&name).await
                 } else {
                     registry.watch(&name, index, WATCH_WAIT).await
@@ -45,8 +46,18 @@ impl Discovery {
                             tracing::info!(service = %name, "registry reachable again");
                             failing = false;
                         }
-                        index = snapshot.index.max(1);
-                        *cache.write().unwrap_or_else(|p| p.into_inner()) = snapshot.instances;
+                        // An index that went backwards means the registry
+                        // restarted and forgot everyone. An empty list from
+                        // it says nothing yet: instances re-register within
+                        // a heartbeat, and the next change wakes us up.
+                        let forgot = snapshot.index < index && snapshot.instances.is_empty();
+                        if forgot {
+                            tracing::warn!(service = %name, "the registry restarted; keeping the last known instances until they re-register");
+                        } else {
+                            *cache.write().unwrap_or_else(|p| p.into_inner()) = snapshot.instances;
+                        }
+                        index = snapshot.index;
+                        first = false;
                     }
                     Err(err) => {
                         // Keep serving what we knew: stale beats empty.
@@ -54,7 +65,7 @@ impl Discovery {
                             tracing::warn!(service = %name, %err, "registry unreachable; keeping the last known instances");
                             failing = true;
                         }
-                        index = 0;
+                        first = true;
                         tokio::time::sleep(RETRY_AFTER_FAILURE).await;
                     }
                 }

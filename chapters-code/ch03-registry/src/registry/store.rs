@@ -140,6 +140,8 @@ impl Store {
             .services
             .get_mut(&service)
             .and_then(|s| s.instances.get_mut(&instance_id))
+            // Too late is too late, even before the next sweep removes it.
+            .filter(|entry| entry.expires_at > now)
             .ok_or_else(|| StoreError::UnknownLease(lease_id.to_owned()))?;
         entry.expires_at = now + entry.ttl;
         Ok(Lease {
