@@ -6,6 +6,7 @@
 //!   prices) in its own SQLite database and is reachable only over HTTP.
 //! - [`problem`]: errors as `application/problem+json` bodies (RFC 9457),
 //!   the one error format every Bookshop service speaks.
+//! - [`health`]: `/health/live` and `/health/ready`, the same in every service.
 //! - [`json`]: a JSON body extractor whose rejections are problems too.
 //! - [`server`]: the building blocks every service binary shares: the
 //!   common tower layers (request id, tracing, panics, body limit), the
@@ -17,6 +18,7 @@
 //! [`catalog::App`] and [`server::serve`] instead of copying them.
 
 pub mod catalog;
+pub mod health;
 pub mod json;
 pub mod problem;
 pub mod server;

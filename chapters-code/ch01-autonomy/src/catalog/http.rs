@@ -1,7 +1,5 @@
 //! The catalog's HTTP API: `/v1/books` and the health endpoints.
 
-use std::time::Duration;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::model::{Book, NewBook};
 use super::store::BookQuery;
+use crate::health::{self, Health};
 use crate::json::JsonBody;
 use crate::problem::{FieldError, Problem};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 pub const MAX_PAGE_SIZE: u32 = 100;
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 // ANCHOR: router
 /// The catalog's routes, without the common layers (see [`crate::server`]).
@@ -26,7 +24,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/books", get(list_books).post(create_book))
         .route("/v1/books/{id}", get(get_book))
-        .route("/health/live", get(live))
+        .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state)
 }
@@ -115,29 +113,9 @@ async fn create_book(
 }
 // ANCHOR_END: create_book
 
-#[derive(Debug, Serialize)]
-struct Health {
-    status: &'static str,
-}
-
-async fn live() -> Json<Health> {
-    Json(Health { status: "live" })
-}
-
 // ANCHOR: ready
 /// Ready means "send me traffic": only when the database answers, and quickly.
 async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
-        Ok(Err(err)) => {
-            tracing::warn!(%err, "not ready: the database does not answer");
-            Err(unavailable("the catalog database does not answer"))
-        }
-        Err(_elapsed) => Err(unavailable("the catalog database is too slow to answer")),
-    }
+    health::ready_if(state.store.ping(), "the catalog database").await
 }
 // ANCHOR_END: ready
-
-fn unavailable(detail: &str) -> Problem {
-    Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail)
-}

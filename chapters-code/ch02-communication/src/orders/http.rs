@@ -1,8 +1,6 @@
 //! The orders HTTP API: `POST /v1/orders`, `GET /v1/orders/{id}`,
 //! `GET /v1/orders?customer=`, and the health endpoints.
 
-use std::time::Duration;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -16,10 +14,10 @@ use super::idempotency;
 use super::model::{NewOrder, Order};
 use super::store::CreateOutcome;
 use crate::catalog_client::CatalogError;
+use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::json::JsonBody;
 use ch01_autonomy::problem::{FieldError, Problem};
 
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
 const LIST_LIMIT: u32 = 100;
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u32 = 1;
@@ -28,7 +26,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/orders", get(list_orders).post(place_order))
         .route("/v1/orders/{id}", get(get_order))
-        .route("/health/live", get(live))
+        .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state)
 }
@@ -153,25 +151,10 @@ async fn list_orders(
     Ok(Json(OrderList { orders }))
 }
 
-#[derive(Debug, Serialize)]
-struct Health {
-    status: &'static str,
-}
-
-async fn live() -> Json<Health> {
-    Json(Health { status: "live" })
-}
-
 /// Ready when orders' own database answers. The catalog being down does
 /// not make orders unready: reads still work, and orders says 503 itself.
 async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
-        _ => Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the orders database does not answer",
-        )),
-    }
+    health::ready_if(state.store.ping(), "the orders database").await
 }
 
 // ANCHOR: error_mapping
