@@ -15,6 +15,8 @@ use crate::services::ServiceSpec;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The services' log filter unless `RUST_LOG` says otherwise.
+const QUIET_LOGS: &str = "info,sqlx=warn,tower_http=warn";
 
 struct Running {
     spec: ServiceSpec,
@@ -77,6 +79,12 @@ fn start(spec: &ServiceSpec) -> anyhow::Result<Child> {
         .arg(spec.name)
         .args(&spec.args)
         .envs(spec.envs.iter().map(|(k, v)| (k, v)))
+        // Heartbeats and health checks would drown the interesting lines:
+        // one log line per request only when asked for (RUST_LOG=info).
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| QUIET_LOGS.to_owned()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
+use ch04_gateway::identity;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,10 @@ struct Cli {
     /// Port of the registry (it starts first).
     #[arg(long, env = "BOOKSHOP_REGISTRY_PORT", default_value_t = 8500)]
     registry_port: u16,
+
+    /// Port of the identity service.
+    #[arg(long, env = "BOOKSHOP_IDENTITY_PORT", default_value_t = 8001)]
+    identity_port: u16,
 
     /// Port of the catalog service (HTTP and gRPC).
     #[arg(long, env = "BOOKSHOP_CATALOG_PORT", default_value_t = 8002)]
@@ -54,6 +59,7 @@ enum ServiceCommand {
 #[derive(Debug, Subcommand)]
 enum Service {
     Registry(registry::Config),
+    Identity(identity::Config),
     Catalog(chapter3::CatalogConfig),
     Orders(chapter3::OrdersConfig),
 }
@@ -67,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             let shutdown = server::shutdown_signal();
             match service {
                 Service::Registry(config) => registry::run(config, shutdown).await,
+                Service::Identity(config) => identity::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
                 // Chapter 3's orders: finds the catalog through the registry.
@@ -76,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         None => {
             let ports = services::Ports {
                 registry: cli.registry_port,
+                identity: cli.identity_port,
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
             };

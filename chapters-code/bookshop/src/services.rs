@@ -23,6 +23,7 @@ pub struct ServiceSpec {
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
     pub registry: u16,
+    pub identity: u16,
     pub catalog: u16,
     pub orders: u16,
 }
@@ -47,6 +48,24 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             args: vec!["--listen".to_owned(), listen(ports.registry)],
             envs: token.clone(),
             try_it: format!("curl 'localhost:{}/v1/services/catalog'", ports.registry),
+        },
+        ServiceSpec {
+            name: "identity",
+            port: ports.identity,
+            port_flag: "--identity-port",
+            port_env: "BOOKSHOP_IDENTITY_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.identity),
+                "--database-url".to_owned(),
+                database("identity"),
+            ],
+            envs: Vec::new(),
+            try_it: format!(
+                "curl localhost:{}/v1/token -H 'content-type: application/json' \
+                 -d '{{\"username\":\"demo\",\"password\":\"bookshop-demo\"}}'",
+                ports.identity
+            ),
         },
         ServiceSpec {
             name: "catalog",

@@ -21,7 +21,9 @@ fn free_port() -> u16 {
 async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let data = tempfile::tempdir().unwrap();
     let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
+    let identity_port = free_port();
     let mut launcher = Command::new(BOOKSHOP)
+        .args(["--identity-port", &identity_port.to_string()])
         .args(["--registry-port", &registry_port.to_string()])
         .args(["--catalog-port", &catalog_port.to_string()])
         .args(["--orders-port", &orders_port.to_string()])
@@ -76,6 +78,14 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .unwrap();
     assert_eq!(placed.status(), 201);
 
+    let token = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{identity_port}/v1/token"))
+        .json(&json!({"username": "demo", "password": "bookshop-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200, "the demo user can log in");
+
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait())
@@ -87,7 +97,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     while let Ok(Some(line)) = stdout.next_line().await {
         rest.push(line);
     }
-    for service in ["orders", "catalog", "registry"] {
+    for service in ["orders", "catalog", "identity", "registry"] {
         assert!(
             rest.iter()
                 .any(|l| l.contains(&format!("{service} stopped"))),
@@ -105,6 +115,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(BOOKSHOP)
         .args(["--registry-port", &free_port().to_string()])
+        .args(["--identity-port", &free_port().to_string()])
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
         .arg("--data-dir")

@@ -1,0 +1,109 @@
+//! The **identity** service: who are you, and a token that proves it.
+//!
+//! Users sign up with a password, stored only as an Argon2id hash. A
+//! login answers with a short-lived JWT signed with an Ed25519 key; the
+//! public key is served as a JWKS, so the gateway can verify tokens
+//! without calling identity for every request.
+
+pub mod http;
+pub mod model;
+pub mod passwords;
+pub mod store;
+pub mod throttle;
+pub mod tokens;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use ch01_autonomy::server;
+
+use self::store::UserStore;
+use self::throttle::LoginThrottle;
+use self::tokens::Signer;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "identity", about = "The Bookshop identity service", version)]
+pub struct Config {
+    /// Address to listen on; use port 0 to let the OS pick a free port.
+    #[arg(long, env = "IDENTITY_LISTEN", default_value = "127.0.0.1:8001")]
+    pub listen: SocketAddr,
+
+    /// The identity service's own database; created and migrated on start.
+    #[arg(
+        long,
+        env = "IDENTITY_DATABASE_URL",
+        default_value = "sqlite://data/identity.sqlite"
+    )]
+    pub database_url: String,
+
+    /// Minutes an access token stays valid.
+    #[arg(long, env = "IDENTITY_TOKEN_TTL_MINUTES", default_value_t = 15)]
+    pub token_ttl_minutes: u64,
+
+    /// The password of the seeded `demo` user (created on first start).
+    #[arg(
+        long,
+        env = "IDENTITY_DEMO_PASSWORD",
+        default_value = "bookshop-demo",
+        hide_env_values = true
+    )]
+    pub demo_password: String,
+}
+
+/// Failed logins allowed per username before a lock-out, and its length.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+pub const LOCKOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct App {
+    state: http::AppState,
+}
+
+impl App {
+    /// Opens the database, seeds the demo user, and makes a signing key.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let store = UserStore::open(&config.database_url)
+            .await
+            .with_context(|| {
+                format!("cannot open the identity database {}", config.database_url)
+            })?;
+        let demo_password = config.demo_password.clone();
+        let demo_hash =
+            tokio::task::spawn_blocking(move || passwords::hash(&demo_password)).await??;
+        if store.create("demo", &demo_hash).await?.is_some() {
+            tracing::info!("created the demo user `demo`");
+        }
+        let decoy =
+            tokio::task::spawn_blocking(|| passwords::hash("decoy password, never used")).await??;
+        let signer = Signer::generate(Duration::from_secs(config.token_ttl_minutes * 60))?;
+        Ok(Self {
+            state: http::AppState {
+                store,
+                signer,
+                throttle: Arc::new(LoginThrottle::new(MAX_FAILED_LOGINS, LOCKOUT)),
+                decoy_hash: Arc::from(decoy),
+            },
+        })
+    }
+
+    pub fn into_router(self) -> Router {
+        server::with_common_layers(http::router(self.state), 16 * 1024)
+    }
+}
+
+/// Runs an identity process until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.listen).await.map_err(|err| {
+        anyhow::anyhow!("{err} (set another address with --listen or IDENTITY_LISTEN)")
+    })?;
+    let app = App::open(&config).await?;
+    server::serve(listener, app.into_router(), shutdown).await?;
+    Ok(())
+}
