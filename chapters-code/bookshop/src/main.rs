@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
-use ch04_gateway::identity;
+use ch04_gateway::{gateway, identity};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -32,6 +32,10 @@ struct Cli {
     /// Port of the registry (it starts first).
     #[arg(long, env = "BOOKSHOP_REGISTRY_PORT", default_value_t = 8500)]
     registry_port: u16,
+
+    /// Port of the gateway, the public entrance (it starts last).
+    #[arg(long, env = "BOOKSHOP_GATEWAY_PORT", default_value_t = 8080)]
+    gateway_port: u16,
 
     /// Port of the identity service.
     #[arg(long, env = "BOOKSHOP_IDENTITY_PORT", default_value_t = 8001)]
@@ -59,7 +63,8 @@ enum ServiceCommand {
 #[derive(Debug, Subcommand)]
 enum Service {
     Registry(registry::Config),
-    Identity(identity::Config),
+    Identity(identity::ProcessConfig),
+    Gateway(gateway::Config),
     Catalog(chapter3::CatalogConfig),
     Orders(chapter3::OrdersConfig),
 }
@@ -74,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
             match service {
                 Service::Registry(config) => registry::run(config, shutdown).await,
                 Service::Identity(config) => identity::run(config, shutdown).await,
+                Service::Gateway(config) => gateway::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
                 // Chapter 3's orders: finds the catalog through the registry.
@@ -84,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
             let ports = services::Ports {
                 registry: cli.registry_port,
                 identity: cli.identity_port,
+                gateway: cli.gateway_port,
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
             };

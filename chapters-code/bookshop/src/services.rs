@@ -24,6 +24,7 @@ pub struct ServiceSpec {
 pub struct Ports {
     pub registry: u16,
     pub identity: u16,
+    pub gateway: u16,
     pub catalog: u16,
     pub orders: u16,
 }
@@ -59,8 +60,10 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.identity),
                 "--database-url".to_owned(),
                 database("identity"),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
-            envs: Vec::new(),
+            envs: token.clone(),
             try_it: format!(
                 "curl localhost:{}/v1/token -H 'content-type: application/json' \
                  -d '{{\"username\":\"demo\",\"password\":\"bookshop-demo\"}}'",
@@ -97,11 +100,28 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 "--registry-url".to_owned(),
                 registry_url.clone(),
             ],
-            envs: token,
+            envs: token.clone(),
             try_it: format!(
                 "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
                  -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
                 ports.orders
+            ),
+        },
+        ServiceSpec {
+            name: "gateway",
+            port: ports.gateway,
+            port_flag: "--gateway-port",
+            port_env: "BOOKSHOP_GATEWAY_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.gateway),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
+            ],
+            envs: token,
+            try_it: format!(
+                "curl 'localhost:{}/api/catalog/books?limit=3'",
+                ports.gateway
             ),
         },
     ]

@@ -21,8 +21,9 @@ fn free_port() -> u16 {
 async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let data = tempfile::tempdir().unwrap();
     let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
-    let identity_port = free_port();
+    let (identity_port, gateway_port) = (free_port(), free_port());
     let mut launcher = Command::new(BOOKSHOP)
+        .args(["--gateway-port", &gateway_port.to_string()])
         .args(["--identity-port", &identity_port.to_string()])
         .args(["--registry-port", &registry_port.to_string()])
         .args(["--catalog-port", &catalog_port.to_string()])
@@ -86,6 +87,27 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .unwrap();
     assert_eq!(token.status(), 200, "the demo user can log in");
 
+    // The whole journey through the gateway: a token, then an order.
+    let token: Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{gateway_port}/api/identity/token"
+        ))
+        .json(&json!({"username": "demo", "password": "bookshop-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let through_gateway = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{gateway_port}/api/orders"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({"customer": "demo", "lines": [{"book_id": 3, "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through_gateway.status(), 201);
+
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait())
@@ -97,7 +119,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     while let Ok(Some(line)) = stdout.next_line().await {
         rest.push(line);
     }
-    for service in ["orders", "catalog", "identity", "registry"] {
+    for service in ["gateway", "orders", "catalog", "identity", "registry"] {
         assert!(
             rest.iter()
                 .any(|l| l.contains(&format!("{service} stopped"))),
@@ -116,6 +138,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
     let output = Command::new(BOOKSHOP)
         .args(["--registry-port", &free_port().to_string()])
         .args(["--identity-port", &free_port().to_string()])
+        .args(["--gateway-port", &free_port().to_string()])
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
         .arg("--data-dir")

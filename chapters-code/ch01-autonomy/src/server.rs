@@ -109,7 +109,10 @@ pub async fn serve(
         shutdown.await;
         let _ = draining.send(());
     };
-    let server = axum::serve(listener, router)
+    // With the peer's address available to handlers (`ConnectInfo`), for
+    // services that care who is calling (the gateway's X-Forwarded-For).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service)
         .with_graceful_shutdown(signal)
         .into_future();
     let deadline = async {

@@ -35,7 +35,8 @@ pub struct RegistryFlags {
 }
 
 impl RegistryFlags {
-    fn client(&self) -> anyhow::Result<Arc<HttpRegistry>> {
+    /// A client of the registry these flags name.
+    pub fn client(&self) -> anyhow::Result<Arc<HttpRegistry>> {
         let client = HttpRegistry::new(&self.registry_url, &self.registry_token)
             .context("cannot set up the registry client")?;
         Ok(Arc::new(client))
@@ -43,7 +44,7 @@ impl RegistryFlags {
 
     // ANCHOR: registration
     /// This instance's registration: its real, bound address.
-    fn registration(&self, service: &str, bound: SocketAddr) -> Registration {
+    pub fn registration(&self, service: &str, bound: SocketAddr) -> Registration {
         Registration {
             service: service.to_owned(),
             instance_id: format!(
@@ -65,7 +66,7 @@ impl RegistryFlags {
 // ANCHOR: deregister_first
 /// Starts `registration` now; when `shutdown` fires, deregisters before the
 /// server drains, so no new caller is sent here while we finish.
-fn register_until(
+pub fn register_until(
     registry: Arc<HttpRegistry>,
     registration: Registration,
     shutdown: impl Future<Output = ()> + Send + 'static,

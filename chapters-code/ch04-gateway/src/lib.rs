@@ -9,4 +9,5 @@
 //! The gateway itself (routing, forwarding, JWT verification, rate limits,
 //! caching, retries and circuit breaking) builds on this module.
 
+pub mod gateway;
 pub mod identity;

@@ -7,6 +7,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
-    let config = identity::Config::parse();
+    let config = identity::ProcessConfig::parse();
     identity::run(config, server::shutdown_signal()).await
 }

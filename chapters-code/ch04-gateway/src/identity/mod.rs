@@ -20,13 +20,13 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use ch01_autonomy::server;
+use ch03_registry::services::{RegistryFlags, register_until};
 
 use self::store::UserStore;
 use self::throttle::LoginThrottle;
 use self::tokens::Signer;
 
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "identity", about = "The Bookshop identity service", version)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on; use port 0 to let the OS pick a free port.
     #[arg(long, env = "IDENTITY_LISTEN", default_value = "127.0.0.1:8001")]
@@ -90,20 +90,39 @@ impl App {
         })
     }
 
+    /// The key this instance signs with.
+    pub fn signer(&self) -> &Signer {
+        &self.state.signer
+    }
+
     pub fn into_router(self) -> Router {
         server::with_common_layers(http::router(self.state), 16 * 1024)
     }
 }
 
-/// Runs an identity process until `shutdown` completes.
+/// The identity process: its own settings plus how to reach the registry
+/// (the gateway finds identity there to fetch its keys).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "identity", about = "The Bookshop identity service", version)]
+pub struct ProcessConfig {
+    #[command(flatten)]
+    pub identity: Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+/// Runs an identity process, registered, until `shutdown` completes.
 pub async fn run(
-    config: Config,
+    config: ProcessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.listen).await.map_err(|err| {
+    let listener = server::bind(config.identity.listen).await.map_err(|err| {
         anyhow::anyhow!("{err} (set another address with --listen or IDENTITY_LISTEN)")
     })?;
-    let app = App::open(&config).await?;
+    let bound = listener.local_addr()?;
+    let app = App::open(&config.identity).await?;
+    let registration = config.registry.registration("identity", bound);
+    let shutdown = register_until(config.registry.client()?, registration, shutdown);
     server::serve(listener, app.into_router(), shutdown).await?;
     Ok(())
 }

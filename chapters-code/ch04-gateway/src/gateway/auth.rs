@@ -1,0 +1,148 @@
+//! Verifying access tokens at the edge, with keys from identity's JWKS.
+//!
+//! Keys are cached by `kid`. A token signed with a key we have not seen
+//! (identity restarted and rotated its key) triggers one refresh, at most
+//! every few seconds, so a flood of forged `kid`s cannot hammer identity.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderValue, StatusCode, header};
+use ch01_autonomy::problem::Problem;
+use ch02_communication::catalog_client::Locate;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use crate::identity::tokens::{AUDIENCE, Claims, ISSUER};
+
+/// The header that tells upstreams who the caller is. Only the gateway
+/// sets it: a copy sent by a client is removed before forwarding.
+pub const USER_HEADER: &str = "x-bookshop-user";
+/// How often an unknown `kid` may trigger a JWKS download.
+pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("this route needs `Authorization: Bearer <token>`")]
+    Missing,
+    #[error("the token is malformed or uses an algorithm this gateway does not accept")]
+    Malformed,
+    #[error("the token was signed with a key this gateway does not know")]
+    UnknownKey,
+    #[error("the token is invalid: {0}")]
+    Invalid(String),
+}
+
+impl From<AuthError> for Problem {
+    fn from(err: AuthError) -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, err.to_string())
+    }
+}
+
+// ANCHOR: verifier
+pub struct Verifier {
+    jwks_at: Arc<dyn Locate>,
+    http: reqwest::Client,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    last_refresh: Mutex<Option<Instant>>,
+    validation: Validation,
+}
+
+impl Verifier {
+    /// `jwks_at` locates identity; the keys are at `/.well-known/jwks.json`.
+    pub fn new(jwks_at: Arc<dyn Locate>) -> Self {
+        // EdDSA only: `alg: none`, HS256 with the public key as a secret,
+        // and every other algorithm swap are refused before any crypto.
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        Self {
+            jwks_at,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()
+                .unwrap_or_default(),
+            keys: RwLock::new(HashMap::new()),
+            last_refresh: Mutex::new(None),
+            validation,
+        }
+    }
+
+    /// The verified subject of the `Authorization` header.
+    pub async fn verify(&self, authorization: Option<&HeaderValue>) -> Result<String, AuthError> {
+        let token = authorization
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(AuthError::Missing)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::Malformed);
+        }
+        let kid = header.kid.ok_or(AuthError::Malformed)?;
+        let key = match self.cached(&kid) {
+            Some(key) => key,
+            None => {
+                self.refresh().await;
+                self.cached(&kid).ok_or(AuthError::UnknownKey)?
+            }
+        };
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|err| AuthError::Invalid(err.to_string()))?
+            .claims;
+        Ok(claims.sub)
+    }
+    // ANCHOR_END: verifier
+
+    fn cached(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys.read().ok()?.get(kid).cloned()
+    }
+
+    /// Downloads the JWKS, unless that happened less than
+    /// [`MIN_REFRESH_INTERVAL`] ago.
+    async fn refresh(&self) {
+        {
+            let mut last = self.last_refresh.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let Some(base) = self.jwks_at.locate() else {
+            tracing::warn!("no identity instance is known; cannot fetch its keys");
+            return;
+        };
+        let url = format!("{}/.well-known/jwks.json", base.trim_end_matches('/'));
+        let jwks = match self.http.get(&url).send().await {
+            Ok(response) => response.json::<JwkSet>().await,
+            Err(err) => Err(err),
+        };
+        match jwks {
+            Ok(jwks) => {
+                let fresh: HashMap<String, DecodingKey> = jwks
+                    .keys
+                    .iter()
+                    .filter_map(|jwk| {
+                        Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?))
+                    })
+                    .collect();
+                tracing::info!(keys = fresh.len(), "fetched identity's signing keys");
+                if let Ok(mut keys) = self.keys.write() {
+                    *keys = fresh;
+                }
+            }
+            Err(err) => tracing::warn!(%err, %url, "cannot fetch identity's keys"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+/// `WWW-Authenticate: Bearer` on every 401, as RFC 6750 asks.
+pub fn challenge() -> (header::HeaderName, HeaderValue) {
+    (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+}

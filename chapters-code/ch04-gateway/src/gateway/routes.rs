@@ -1,0 +1,146 @@
+//! The route table: which public path goes to which service, and with
+//! which rules. Read from TOML, so operators change routes without a build.
+
+use serde::{Deserialize, Serialize};
+
+// ANCHOR: route
+/// One entry of the route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The public path prefix, e.g. `/api/catalog`.
+    pub prefix: String,
+    /// The service to send it to, as registered in the registry.
+    pub service: String,
+    /// What replaces `prefix` upstream, e.g. `/v1`.
+    pub rewrite: String,
+    /// Whether the request needs a valid access token.
+    #[serde(default)]
+    pub auth: bool,
+}
+// ANCHOR_END: route
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RouteTable {
+    #[serde(rename = "route")]
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("cannot read the route table: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("route {0:?}: prefixes start with '/' and do not end with one")]
+    BadPrefix(String),
+}
+
+/// Where a request goes: the route and the upstream path (with query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target<'a> {
+    pub route: &'a Route,
+    pub path_and_query: String,
+}
+
+/// Bookshop's public API, as DESIGN lists it.
+pub const DEFAULT_ROUTES: &str = r#"
+[[route]]
+prefix = "/api/identity"
+service = "identity"
+rewrite = "/v1"
+
+[[route]]
+prefix = "/api/catalog"
+service = "catalog"
+rewrite = "/v1"
+
+[[route]]
+prefix = "/api/orders"
+service = "orders"
+rewrite = "/v1/orders"
+auth = true
+"#;
+
+impl RouteTable {
+    pub fn parse(text: &str) -> Result<Self, RouteError> {
+        let table: RouteTable = toml::from_str(text)?;
+        if let Some(bad) = table
+            .routes
+            .iter()
+            .find(|r| !r.prefix.starts_with('/') || r.prefix.ends_with('/'))
+        {
+            return Err(RouteError::BadPrefix(bad.prefix.clone()));
+        }
+        Ok(table)
+    }
+
+    // ANCHOR: resolve
+    /// The longest prefix that matches `path` on a segment boundary:
+    /// `/api/orders` matches `/api/orders` and `/api/orders/7`, never
+    /// `/api/ordersXYZ`.
+    pub fn resolve(&self, path: &str, query: Option<&str>) -> Option<Target<'_>> {
+        let route = self
+            .routes
+            .iter()
+            .filter(|r| {
+                path == r.prefix
+                    || path
+                        .strip_prefix(&r.prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|r| r.prefix.len())?;
+        let rest = &path[route.prefix.len()..];
+        let mut path_and_query = format!("{}{rest}", route.rewrite);
+        if let Some(query) = query {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        Some(Target {
+            route,
+            path_and_query,
+        })
+    }
+    // ANCHOR_END: resolve
+
+    /// The services the routes name, each once.
+    pub fn services(&self) -> Vec<String> {
+        let mut services: Vec<String> = self.routes.iter().map(|r| r.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        services
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_paths_map_to_versioned_upstream_paths() {
+        let table = RouteTable::parse(DEFAULT_ROUTES).unwrap();
+        let target = table.resolve("/api/catalog/books", Some("q=rust")).unwrap();
+        assert_eq!(
+            (
+                target.route.service.as_str(),
+                target.path_and_query.as_str()
+            ),
+            ("catalog", "/v1/books?q=rust")
+        );
+        let target = table.resolve("/api/orders/7", None).unwrap();
+        assert_eq!(target.path_and_query, "/v1/orders/7");
+        assert!(target.route.auth);
+        assert_eq!(
+            table.resolve("/api/orders", None).unwrap().path_and_query,
+            "/v1/orders"
+        );
+        assert!(table.resolve("/api/ordersXYZ", None).is_none());
+        assert!(table.resolve("/elsewhere", None).is_none());
+    }
+
+    #[test]
+    fn a_bad_prefix_is_refused() {
+        let text = "[[route]]\nprefix = \"api/\"\nservice = \"x\"\nrewrite = \"/\"\n";
+        assert!(matches!(
+            RouteTable::parse(text),
+            Err(RouteError::BadPrefix(_))
+        ));
+    }
+}

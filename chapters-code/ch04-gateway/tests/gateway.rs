@@ -1,0 +1,320 @@
+//! The gateway in front of real services: a registry, two catalogs,
+//! orders, identity, and a small echo service that shows what upstreams
+//! receive. Everything runs on 127.0.0.1:0.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::any;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ch01_autonomy::{catalog, server};
+use ch02_communication::catalog_client::{ClientConfig, Protocol};
+use ch02_communication::orders;
+use ch03_registry::discovery::http::HttpRegistry;
+use ch03_registry::discovery::{Registration, Registry};
+use ch04_gateway::gateway::routes::{DEFAULT_ROUTES, RouteTable};
+use ch04_gateway::gateway::{Gateway, UPSTREAM_HEADER};
+use ch04_gateway::identity::tokens::{AUDIENCE, Claims, ISSUER, Signer};
+use ch04_gateway::identity::{self, model::TokenResponse};
+use serde_json::{Value, json};
+use testkit::{TempDb, TestServer};
+
+const TOKEN: &str = "gateway-test-token";
+const DEMO_PASSWORD: &str = "demo-password-for-tests";
+
+struct World {
+    gateway: TestServer,
+    identity_signer: Signer,
+    _servers: Vec<TestServer>,
+    _dbs: Vec<TempDb>,
+    _registry: ch03_registry::registry::App,
+}
+
+async fn serve(router: Router) -> TestServer {
+    TestServer::start(|listener, shutdown| server::serve(listener, router, shutdown)).await
+}
+
+async fn register(registry: &HttpRegistry, service: &str, id: &str, addr: SocketAddr) {
+    registry
+        .register(&Registration {
+            service: service.to_owned(),
+            instance_id: id.to_owned(),
+            address: format!("http://{addr}"),
+            metadata: BTreeMap::new(),
+            ttl: Duration::from_secs(60),
+        })
+        .await
+        .unwrap();
+}
+
+/// Answers with the headers it received.
+async fn echo(headers: HeaderMap) -> axum::Json<Value> {
+    let seen: BTreeMap<String, String> = headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+        .collect();
+    axum::Json(json!(seen))
+}
+
+async fn world() -> World {
+    let registry_app = ch03_registry::registry::App::new(TOKEN);
+    let registry_server = serve(registry_app.router()).await;
+    let registry = Arc::new(HttpRegistry::new(registry_server.base_url(), TOKEN).unwrap());
+    let mut servers = Vec::new();
+    let mut dbs = Vec::new();
+
+    for id in ["catalog-a", "catalog-b"] {
+        let db = TempDb::new();
+        let app = catalog::App::open(&db.url()).await.unwrap();
+        let server = serve(app.into_router()).await;
+        register(&registry, "catalog", id, server.addr()).await;
+        servers.push(server);
+        dbs.push(db);
+    }
+
+    let orders_db = TempDb::new();
+    let catalog_url = servers[0].base_url().to_owned();
+    let client = ClientConfig {
+        base_url: catalog_url,
+        protocol: Protocol::Http,
+        connect_timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(2),
+    };
+    let orders_server = serve(
+        orders::App::open(&orders_db.url(), &client)
+            .await
+            .unwrap()
+            .into_router(),
+    )
+    .await;
+    register(&registry, "orders", "orders-1", orders_server.addr()).await;
+    servers.push(orders_server);
+    dbs.push(orders_db);
+
+    let identity_db = TempDb::new();
+    let identity_app = identity::App::open(&identity::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: identity_db.url(),
+        token_ttl_minutes: 15,
+        demo_password: DEMO_PASSWORD.to_owned(),
+    })
+    .await
+    .unwrap();
+    let identity_signer = identity_app.signer().clone();
+    let identity_server = serve(identity_app.into_router()).await;
+    register(&registry, "identity", "identity-1", identity_server.addr()).await;
+    servers.push(identity_server);
+    dbs.push(identity_db);
+
+    let echo_server = serve(Router::new().route("/{*rest}", any(echo))).await;
+    register(&registry, "echo", "echo-1", echo_server.addr()).await;
+    servers.push(echo_server);
+
+    let table = format!(
+        "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n"
+    );
+    let gateway = Gateway::new(RouteTable::parse(&table).unwrap(), registry);
+    let gateway_server = serve(gateway.router()).await;
+    // Let discovery fill its caches.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    servers.push(registry_server);
+    World {
+        gateway: gateway_server,
+        identity_signer,
+        _servers: servers,
+        _dbs: dbs,
+        _registry: registry_app,
+    }
+}
+
+async fn demo_token(world: &World) -> String {
+    let response = reqwest::Client::new()
+        .post(world.gateway.url("/api/identity/token"))
+        .json(&json!({"username": "demo", "password": DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "a token through the gateway");
+    response.json::<TokenResponse>().await.unwrap().access_token
+}
+
+// ANCHOR: balancing
+#[tokio::test]
+async fn routes_to_the_catalog_and_balances_over_both_instances() {
+    let world = world().await;
+    let mut answered_by = HashSet::new();
+    for _ in 0..30 {
+        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        answered_by.insert(
+            response.headers()[UPSTREAM_HEADER]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        answered_by,
+        HashSet::from(["catalog-a".to_owned(), "catalog-b".to_owned()])
+    );
+    let listing: Value = reqwest::get(world.gateway.url("/api/catalog/books?q=rust&limit=2"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listing["total"], 5, "the query string reaches the catalog");
+}
+// ANCHOR_END: balancing
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let world = world().await;
+    for path in ["/api/nothing/here", "/api/catalogue/books", "/not-api"] {
+        let response = reqwest::get(world.gateway.url(path)).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+}
+
+// ANCHOR: protected
+#[tokio::test]
+async fn orders_need_a_token_and_accept_a_valid_one() {
+    let world = world().await;
+    let order = json!({"customer": "demo", "lines": [{"book_id": 2, "quantity": 1}]});
+    let client = reqwest::Client::new();
+
+    let anonymous = client
+        .post(world.gateway.url("/api/orders"))
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+
+    let token = demo_token(&world).await;
+    let placed = client
+        .post(world.gateway.url("/api/orders"))
+        .bearer_auth(&token)
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+}
+// ANCHOR_END: protected
+
+fn unsigned_token(alg: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT", "kid": "x"}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(
+        json!({"sub": "admin", "aud": AUDIENCE, "iss": ISSUER, "exp": 4_000_000_000u64})
+            .to_string(),
+    );
+    format!("{header}.{payload}.")
+}
+
+// ANCHOR: bad_tokens
+#[tokio::test]
+async fn every_bad_token_is_a_401() {
+    let world = world().await;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expired = world
+        .identity_signer
+        .sign(&Claims {
+            sub: "demo".into(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now - 7200,
+            exp: now - 3600,
+        })
+        .unwrap();
+    let wrong_audience = world
+        .identity_signer
+        .sign(&Claims {
+            sub: "demo".into(),
+            iss: ISSUER.into(),
+            aud: "elsewhere".into(),
+            iat: now,
+            exp: now + 600,
+        })
+        .unwrap();
+    let forged = Signer::generate(Duration::from_secs(600))
+        .unwrap()
+        .issue("admin")
+        .unwrap();
+    let cases = [
+        ("garbage", "not.a.token".to_owned()),
+        ("alg none", unsigned_token("none")),
+        ("alg HS256", unsigned_token("HS256")),
+        ("expired", expired),
+        ("wrong audience", wrong_audience),
+        ("another key", forged),
+    ];
+    for (what, token) in cases {
+        let response = reqwest::Client::new()
+            .get(world.gateway.url("/api/echo/whoami"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{what}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+    }
+}
+// ANCHOR_END: bad_tokens
+
+// ANCHOR: forwarded_headers
+#[tokio::test]
+async fn upstreams_see_the_verified_user_and_forwarding_headers_only() {
+    let world = world().await;
+    let token = demo_token(&world).await;
+    let seen: Value = reqwest::Client::new()
+        .get(world.gateway.url("/api/echo/whoami?x=1"))
+        .bearer_auth(&token)
+        .header("x-bookshop-user", "admin") // a spoofing attempt
+        .header("connection", "keep-alive, x-drop-me")
+        .header("x-drop-me", "hop-by-hop")
+        .header("x-request-id", "trace-42")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["x-bookshop-user"], "demo",
+        "the gateway's word, not the client's"
+    );
+    assert_eq!(seen["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(seen["x-forwarded-proto"], "http");
+    assert_eq!(seen["x-request-id"], "trace-42");
+    assert!(
+        seen.get("x-drop-me").is_none(),
+        "named by Connection: not forwarded"
+    );
+    assert!(
+        seen["x-forwarded-host"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+}
+// ANCHOR_END: forwarded_headers
