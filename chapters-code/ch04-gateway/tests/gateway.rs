@@ -18,7 +18,7 @@ use ch02_communication::orders;
 use ch03_registry::discovery::http::HttpRegistry;
 use ch03_registry::discovery::{Registration, Registry};
 use ch04_gateway::gateway::routes::{DEFAULT_ROUTES, RouteTable};
-use ch04_gateway::gateway::{Gateway, UPSTREAM_HEADER};
+use ch04_gateway::gateway::{Gateway, Limits, UPSTREAM_HEADER};
 use ch04_gateway::identity::tokens::{AUDIENCE, Claims, ISSUER, Signer};
 use ch04_gateway::identity::{self, model::TokenResponse};
 use serde_json::{Value, json};
@@ -26,6 +26,7 @@ use testkit::{TempDb, TestServer};
 
 const TOKEN: &str = "gateway-test-token";
 const DEMO_PASSWORD: &str = "demo-password-for-tests";
+const BROWSER_ORIGIN: &str = "http://localhost:5173";
 
 struct World {
     gateway: TestServer,
@@ -61,7 +62,18 @@ async fn echo(headers: HeaderMap) -> axum::Json<Value> {
     axum::Json(json!(seen))
 }
 
+/// Generous limits, so that only the rate-limit test meets them.
 async fn world() -> World {
+    world_with(Limits {
+        rate_burst: 1000,
+        rate_per_second: 1000.0,
+        cors_origin: Some(BROWSER_ORIGIN.to_owned()),
+        body_limit: 4096,
+    })
+    .await
+}
+
+async fn world_with(limits: Limits) -> World {
     let registry_app = ch03_registry::registry::App::new(TOKEN);
     let registry_server = serve(registry_app.router()).await;
     let registry = Arc::new(HttpRegistry::new(registry_server.base_url(), TOKEN).unwrap());
@@ -118,7 +130,8 @@ async fn world() -> World {
     let table = format!(
         "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n"
     );
-    let gateway = Gateway::new(RouteTable::parse(&table).unwrap(), registry);
+
+    let gateway = Gateway::new(RouteTable::parse(&table).unwrap(), registry, limits);
     let gateway_server = serve(gateway.router()).await;
     // Let discovery fill its caches.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -318,3 +331,87 @@ async fn upstreams_see_the_verified_user_and_forwarding_headers_only() {
     );
 }
 // ANCHOR_END: forwarded_headers
+
+// ANCHOR: rate_limit
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after() {
+    let world = world_with(Limits {
+        rate_burst: 20,
+        rate_per_second: 1.0,
+        ..Limits::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+        }
+    }
+    // A burst of 20, refilled at 1 a second: the rest wait.
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses[20..].contains(&429), "{statuses:?}");
+}
+// ANCHOR_END: rate_limit
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_any_upstream_sees_it() {
+    let world = world().await;
+    let token = demo_token(&world).await;
+    let response = reqwest::Client::new()
+        .post(world.gateway.url("/api/orders"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body("x".repeat(10_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn a_cors_preflight_from_the_allowed_origin_is_answered() {
+    let world = world().await;
+    let client = reqwest::Client::new();
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, world.gateway.url("/api/orders"))
+        .header("origin", BROWSER_ORIGIN)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        BROWSER_ORIGIN
+    );
+    let elsewhere = client
+        .request(reqwest::Method::OPTIONS, world.gateway.url("/api/orders"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    // The answer names the one allowed origin, which the browser compares
+    // with its own and refuses.
+    let allowed = elsewhere.headers().get("access-control-allow-origin");
+    assert_ne!(
+        allowed.and_then(|v| v.to_str().ok()),
+        Some("https://evil.example")
+    );
+}

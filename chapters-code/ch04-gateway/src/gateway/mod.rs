@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod proxy;
+pub mod ratelimit;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use std::time::Instant;
+
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -25,9 +28,11 @@ use ch01_autonomy::server;
 use ch03_registry::discovery::Registry;
 use ch03_registry::discovery::cache::Discovery;
 use ch03_registry::services::{RegistryFlags, register_until};
+use tower_http::cors::CorsLayer;
 
 use self::auth::Verifier;
 use self::proxy::HttpClient;
+use self::ratelimit::RateLimiter;
 use self::routes::{Route, RouteTable};
 
 /// The response header naming the instance that answered: for operators.
@@ -44,8 +49,44 @@ pub struct Config {
     #[arg(long, env = "GATEWAY_ROUTES")]
     pub routes: Option<PathBuf>,
 
+    /// Requests a client may send at once (the token bucket's size).
+    #[arg(long, env = "GATEWAY_RATE_BURST", default_value_t = 40)]
+    pub rate_burst: u32,
+
+    /// Requests per second a client may sustain.
+    #[arg(long, env = "GATEWAY_RATE_PER_SECOND", default_value_t = 20.0)]
+    pub rate_per_second: f64,
+
+    /// The browser origin allowed to call the API (CORS), e.g. http://localhost:5173.
+    #[arg(long, env = "GATEWAY_CORS_ORIGIN")]
+    pub cors_origin: Option<String>,
+
+    /// Largest request body forwarded, in bytes (larger ones get 413).
+    #[arg(long, env = "GATEWAY_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: u64,
+
     #[command(flatten)]
     pub registry: RegistryFlags,
+}
+
+/// The gateway's own settings, apart from routes and registry.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub rate_burst: u32,
+    pub rate_per_second: f64,
+    pub cors_origin: Option<String>,
+    pub body_limit: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            rate_burst: 40,
+            rate_per_second: 20.0,
+            cors_origin: None,
+            body_limit: 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +94,8 @@ struct GatewayState {
     routes: Arc<RouteTable>,
     upstreams: Arc<HashMap<String, Arc<Discovery>>>,
     verifier: Arc<Verifier>,
+    limiter: Arc<RateLimiter>,
+    body_limit: u64,
     client: HttpClient,
 }
 
@@ -60,11 +103,12 @@ struct GatewayState {
 #[derive(Debug, Clone)]
 pub struct Gateway {
     state: GatewayState,
+    cors_origin: Option<String>,
 }
 
 impl Gateway {
     /// Starts discovery for every service the routes name, and identity.
-    pub fn new<R: Registry>(routes: RouteTable, registry: Arc<R>) -> Self {
+    pub fn new<R: Registry>(routes: RouteTable, registry: Arc<R>, limits: Limits) -> Self {
         let mut names = routes.services();
         names.push("identity".to_owned());
         let upstreams: HashMap<String, Arc<Discovery>> = names
@@ -83,8 +127,11 @@ impl Gateway {
                 routes: Arc::new(routes),
                 upstreams: Arc::new(upstreams),
                 verifier: Arc::new(Verifier::new(identity)),
+                limiter: Arc::new(RateLimiter::new(limits.rate_burst, limits.rate_per_second)),
+                body_limit: limits.body_limit,
                 client: proxy::client(),
             },
+            cors_origin: limits.cors_origin,
         }
     }
 
@@ -96,7 +143,15 @@ impl Gateway {
             .route("/health/live", get(health::live))
             .route("/health/ready", get(health::live))
             .with_state(self.state.clone());
-        server::with_common_layers(routes, 64 * 1024)
+        let router = server::with_common_layers(routes, 64 * 1024);
+        match self
+            .cors_origin
+            .as_deref()
+            .and_then(|o| HeaderValue::from_str(o).ok())
+        {
+            Some(origin) => router.layer(cors(origin)),
+            None => router,
+        }
     }
     // ANCHOR_END: router
 }
@@ -112,6 +167,22 @@ async fn proxy_request(
     let Some(target) = state.routes.resolve(&path, query.as_deref()) else {
         return Problem::not_found(format!("no route for {path}")).into_response();
     };
+    if let Some(length) = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && length > state.body_limit
+    {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is {length} bytes; this gateway forwards at most {}",
+                state.body_limit
+            ),
+        )
+        .into_response();
+    }
     let user = if target.route.auth {
         match state
             .verifier
@@ -131,6 +202,17 @@ async fn proxy_request(
     } else {
         None
     };
+    // By verified user on protected routes, by address elsewhere.
+    let client_key = user.clone().unwrap_or_else(|| peer.ip().to_string());
+    if let Err(wait) = state.limiter.check(&client_key, Instant::now()) {
+        let seconds = u32::try_from(wait.as_secs() + 1).unwrap_or(u32::MAX);
+        return Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow down: this client sent too many requests",
+        )
+        .with_retry_after(seconds)
+        .into_response();
+    }
     let Some((instance, _in_flight)) = state
         .upstreams
         .get(&target.route.service)
@@ -164,6 +246,20 @@ async fn proxy_request(
 }
 // ANCHOR_END: proxy_request
 
+/// Browsers on `origin` may call the API, with a token, for 10 minutes
+/// per preflight.
+fn cors(origin: HeaderValue) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 async fn list_routes(State(state): State<GatewayState>) -> Json<Vec<Route>> {
     Json(state.routes.routes.clone())
 }
@@ -186,7 +282,13 @@ pub async fn run(
     })?;
     let bound = listener.local_addr()?;
     let registry = config.registry.client()?;
-    let gateway = Gateway::new(routes, registry.clone());
+    let limits = Limits {
+        rate_burst: config.rate_burst,
+        rate_per_second: config.rate_per_second,
+        cors_origin: config.cors_origin.clone(),
+        body_limit: config.body_limit,
+    };
+    let gateway = Gateway::new(routes, registry.clone(), limits);
     let shutdown = register_until(
         registry,
         config.registry.registration("gateway", bound),
