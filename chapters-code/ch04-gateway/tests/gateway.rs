@@ -30,6 +30,7 @@ const BROWSER_ORIGIN: &str = "http://localhost:5173";
 
 struct World {
     gateway: TestServer,
+    registry: Arc<HttpRegistry>,
     identity_signer: Signer,
     _servers: Vec<TestServer>,
     _dbs: Vec<TempDb>,
@@ -69,6 +70,8 @@ async fn world() -> World {
         rate_per_second: 1000.0,
         cors_origin: Some(BROWSER_ORIGIN.to_owned()),
         body_limit: 4096,
+        breaker_threshold: 3,
+        breaker_cooldown: Duration::from_millis(300),
     })
     .await
 }
@@ -131,6 +134,7 @@ async fn world_with(limits: Limits) -> World {
         "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n"
     );
 
+    let registry_client = registry.clone();
     let gateway = Gateway::new(RouteTable::parse(&table).unwrap(), registry, limits);
     let gateway_server = serve(gateway.router()).await;
     // Let discovery fill its caches.
@@ -138,6 +142,7 @@ async fn world_with(limits: Limits) -> World {
     servers.push(registry_server);
     World {
         gateway: gateway_server,
+        registry: registry_client,
         identity_signer,
         _servers: servers,
         _dbs: dbs,
@@ -415,3 +420,112 @@ async fn a_cors_preflight_from_the_allowed_origin_is_answered() {
         Some("https://evil.example")
     );
 }
+
+/// An address where nothing listens (an instance that died).
+fn dead_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+async fn breaker_state(world: &World, instance: &str) -> Option<String> {
+    let states: Value = reqwest::get(world.gateway.url("/gateway/breakers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    states[instance]["state"].as_str().map(str::to_owned)
+}
+
+// ANCHOR: retries
+#[tokio::test]
+async fn gets_retry_on_another_instance_when_one_is_dead() {
+    let world = world().await;
+    register(&world.registry, "catalog", "catalog-dead", dead_address()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // discovery sees it
+    for _ in 0..30 {
+        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "a retry hid the dead instance");
+        assert_ne!(response.headers()[UPSTREAM_HEADER], "catalog-dead");
+    }
+    assert_eq!(
+        breaker_state(&world, "catalog-dead").await.as_deref(),
+        Some("open")
+    );
+}
+
+#[tokio::test]
+async fn posts_are_never_retried() {
+    let world = world().await;
+    register(&world.registry, "orders", "orders-dead", dead_address()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let token = demo_token(&world).await;
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let response = reqwest::Client::new()
+            .post(world.gateway.url("/api/orders"))
+            .bearer_auth(&token)
+            .json(&json!({"customer": "demo", "lines": [{"book_id": 4, "quantity": 1}]}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    // A POST that met the dead instance failed instead of being replayed
+    // elsewhere: the client decides (with an Idempotency-Key) whether to retry.
+    assert!(statuses.contains(&503), "{statuses:?}");
+    assert!(statuses.contains(&201), "{statuses:?}");
+}
+// ANCHOR_END: retries
+
+// ANCHOR: breaker_recovers
+#[tokio::test]
+async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
+    let world = world().await;
+    let address = dead_address();
+    register(&world.registry, "catalog", "catalog-late", address).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while breaker_state(&world, "catalog-late").await.as_deref() != Some("open") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the breaker never opened"
+        );
+        reqwest::get(world.gateway.url("/api/catalog/books/1"))
+            .await
+            .unwrap();
+    }
+
+    // The instance comes back on its address.
+    let db = TempDb::new();
+    let app = catalog::App::open(&db.url()).await.unwrap();
+    let router = app.into_router();
+    let _back = TestServer::start_on(address, |listener, shutdown| {
+        server::serve(listener, router, shutdown)
+    })
+    .await;
+
+    // After the cooldown a probe goes through, succeeds, and closes it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+            .await
+            .unwrap();
+        if response.headers()[UPSTREAM_HEADER] == "catalog-late" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the instance never got traffic again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        breaker_state(&world, "catalog-late").await.as_deref(),
+        Some("closed")
+    );
+}
+// ANCHOR_END: breaker_recovers

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod proxy;
 pub mod ratelimit;
+pub mod resilience;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::{ConnectInfo, Request, State};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -33,7 +34,10 @@ use tower_http::cors::CorsLayer;
 use self::auth::Verifier;
 use self::proxy::HttpClient;
 use self::ratelimit::RateLimiter;
+use self::resilience::{BreakerState, Breakers, RetryBudget};
 use self::routes::{Route, RouteTable};
+use ch03_registry::discovery::Instance;
+use ch03_registry::discovery::balance::{InFlight, PowerOfTwoChoices};
 
 /// The response header naming the instance that answered: for operators.
 pub const UPSTREAM_HEADER: &str = "x-bookshop-upstream";
@@ -65,6 +69,14 @@ pub struct Config {
     #[arg(long, env = "GATEWAY_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: u64,
 
+    /// Failures in a row that open an instance's circuit breaker.
+    #[arg(long, env = "GATEWAY_BREAKER_THRESHOLD", default_value_t = 5)]
+    pub breaker_threshold: u32,
+
+    /// Milliseconds an open breaker waits before letting a probe through.
+    #[arg(long, env = "GATEWAY_BREAKER_COOLDOWN_MS", default_value_t = 10_000)]
+    pub breaker_cooldown_ms: u64,
+
     #[command(flatten)]
     pub registry: RegistryFlags,
 }
@@ -76,6 +88,8 @@ pub struct Limits {
     pub rate_per_second: f64,
     pub cors_origin: Option<String>,
     pub body_limit: u64,
+    pub breaker_threshold: u32,
+    pub breaker_cooldown: Duration,
 }
 
 impl Default for Limits {
@@ -85,6 +99,8 @@ impl Default for Limits {
             rate_per_second: 20.0,
             cors_origin: None,
             body_limit: 1024 * 1024,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(10),
         }
     }
 }
@@ -95,6 +111,9 @@ struct GatewayState {
     upstreams: Arc<HashMap<String, Arc<Discovery>>>,
     verifier: Arc<Verifier>,
     limiter: Arc<RateLimiter>,
+    breakers: Arc<Breakers>,
+    retry_budget: Arc<RetryBudget>,
+    balancer: PowerOfTwoChoices,
     body_limit: u64,
     client: HttpClient,
 }
@@ -128,6 +147,12 @@ impl Gateway {
                 upstreams: Arc::new(upstreams),
                 verifier: Arc::new(Verifier::new(identity)),
                 limiter: Arc::new(RateLimiter::new(limits.rate_burst, limits.rate_per_second)),
+                breakers: Arc::new(Breakers::new(
+                    limits.breaker_threshold,
+                    limits.breaker_cooldown,
+                )),
+                retry_budget: Arc::new(RetryBudget::new(0.2, 100.0)),
+                balancer: PowerOfTwoChoices::default(),
                 body_limit: limits.body_limit,
                 client: proxy::client(),
             },
@@ -140,6 +165,7 @@ impl Gateway {
         let routes = Router::new()
             .route("/api/{*rest}", any(proxy_request))
             .route("/gateway/routes", get(list_routes))
+            .route("/gateway/breakers", get(list_breakers))
             .route("/health/live", get(health::live))
             .route("/health/ready", get(health::live))
             .with_state(self.state.clone());
@@ -213,36 +239,100 @@ async fn proxy_request(
         .with_retry_after(seconds)
         .into_response();
     }
-    let Some((instance, _in_flight)) = state
-        .upstreams
-        .get(&target.route.service)
-        .and_then(|d| d.two_choices())
-    else {
-        return Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("no instance of {} is registered", target.route.service),
-        )
-        .with_retry_after(1)
-        .into_response();
+    let Some(discovery) = state.upstreams.get(&target.route.service) else {
+        return no_instance(&target.route.service);
     };
-    match proxy::forward(
-        &state.client,
-        &instance.address,
-        &target.path_and_query,
-        request,
-        peer,
-        user.as_deref(),
-    )
-    .await
-    {
-        Ok(mut response) => {
-            if let Ok(id) = HeaderValue::from_str(&instance.instance_id) {
-                response.headers_mut().insert(UPSTREAM_HEADER, id);
+    state.retry_budget.deposit();
+    // Only requests without a body and without side effects are retried.
+    let replay = matches!(*request.method(), Method::GET | Method::HEAD).then(|| {
+        (
+            request.method().clone(),
+            request.uri().clone(),
+            request.headers().clone(),
+        )
+    });
+    let mut first = Some(request);
+    let mut tried: Vec<String> = Vec::new();
+    loop {
+        let candidates: Vec<Instance> = discovery
+            .instances()
+            .into_iter()
+            .filter(|i| !tried.contains(&i.instance_id))
+            .collect();
+        let Some((instance, _in_flight)) = pick(&state, &candidates) else {
+            return no_instance(&target.route.service);
+        };
+        tried.push(instance.instance_id.clone());
+        let request = match (first.take(), &replay) {
+            (Some(request), _) => request,
+            (None, Some((method, uri, headers))) => rebuild(method, uri, headers),
+            (None, None) => return Problem::internal().into_response(),
+        };
+        let result = proxy::forward(
+            &state.client,
+            &instance.address,
+            &target.path_and_query,
+            request,
+            peer,
+            user.as_deref(),
+        )
+        .await;
+        let failed = result
+            .as_ref()
+            .map_or(true, |r| r.status().is_server_error());
+        if failed {
+            state
+                .breakers
+                .failure(&instance.instance_id, Instant::now());
+            if replay.is_some() && state.retry_budget.try_withdraw() {
+                tracing::info!(instance = %instance.instance_id, "retrying on another instance");
+                continue;
             }
-            response
+        } else {
+            state.breakers.success(&instance.instance_id);
         }
-        Err(problem) => problem.into_response(),
+        return match result {
+            Ok(mut response) => {
+                if let Ok(id) = HeaderValue::from_str(&instance.instance_id) {
+                    response.headers_mut().insert(UPSTREAM_HEADER, id);
+                }
+                response
+            }
+            Err(problem) => problem.into_response(),
+        };
     }
+}
+
+/// The idler of two instances whose breakers let requests through.
+fn pick(state: &GatewayState, candidates: &[Instance]) -> Option<(Instance, InFlight)> {
+    let now = Instant::now();
+    let open: Vec<Instance> = candidates
+        .iter()
+        .filter(|i| state.breakers.available(&i.instance_id, now))
+        .cloned()
+        .collect();
+    let (instance, in_flight) = state.balancer.pick(&open)?;
+    state
+        .breakers
+        .try_acquire(&instance.instance_id, now)
+        .then_some((instance, in_flight))
+}
+
+fn rebuild(method: &Method, uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Request {
+    let mut request = Request::new(axum::body::Body::empty());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri.clone();
+    *request.headers_mut() = headers.clone();
+    request
+}
+
+fn no_instance(service: &str) -> Response {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("no instance of {service} can serve right now"),
+    )
+    .with_retry_after(1)
+    .into_response()
 }
 // ANCHOR_END: proxy_request
 
@@ -258,6 +348,10 @@ fn cors(origin: HeaderValue) -> CorsLayer {
             header::HeaderName::from_static("idempotency-key"),
         ])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+async fn list_breakers(State(state): State<GatewayState>) -> Json<HashMap<String, BreakerState>> {
+    Json(state.breakers.snapshot())
 }
 
 async fn list_routes(State(state): State<GatewayState>) -> Json<Vec<Route>> {
@@ -287,6 +381,8 @@ pub async fn run(
         rate_per_second: config.rate_per_second,
         cors_origin: config.cors_origin.clone(),
         body_limit: config.body_limit,
+        breaker_threshold: config.breaker_threshold,
+        breaker_cooldown: Duration::from_millis(config.breaker_cooldown_ms),
     };
     let gateway = Gateway::new(routes, registry.clone(), limits);
     let shutdown = register_until(

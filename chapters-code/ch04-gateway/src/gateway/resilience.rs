@@ -1,0 +1,194 @@
+//! Failing well: a circuit breaker per upstream instance, and a retry
+//! budget for idempotent requests. Both written by hand to show the state
+//! machines; `tower` has retries with `TpsBudget`, and crates such as
+//! `tower-resilience` offer a breaker layer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+// ANCHOR: breaker
+/// Closed: requests flow, failures are counted. Open: requests are
+/// refused until the cooldown ends. Half-open: one probe goes through;
+/// its success closes the breaker, its failure opens it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum BreakerState {
+    Closed {
+        failures: u32,
+    },
+    Open {
+        #[serde(skip)]
+        until: Instant,
+    },
+    HalfOpen,
+}
+
+#[derive(Debug)]
+pub struct Breakers {
+    threshold: u32,
+    cooldown: Duration,
+    states: Mutex<HashMap<String, BreakerState>>,
+}
+
+impl Breakers {
+    pub fn new(threshold: u32, cooldown: Duration) -> Self {
+        Self {
+            threshold,
+            cooldown,
+            states: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn states(&self) -> std::sync::MutexGuard<'_, HashMap<String, BreakerState>> {
+        self.states.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `instance` could take a request now, without changing
+    /// anything: for choosing among instances.
+    pub fn available(&self, instance: &str, now: Instant) -> bool {
+        match self.states().get(instance) {
+            None | Some(BreakerState::Closed { .. }) => true,
+            Some(BreakerState::Open { until }) => now >= *until,
+            Some(BreakerState::HalfOpen) => false,
+        }
+    }
+
+    /// Whether a request may go to `instance` now. An open breaker whose
+    /// cooldown is over lets exactly one probe through (half-open).
+    pub fn try_acquire(&self, instance: &str, now: Instant) -> bool {
+        let mut states = self.states();
+        let state = states
+            .entry(instance.to_owned())
+            .or_insert(BreakerState::Closed { failures: 0 });
+        match *state {
+            BreakerState::Closed { .. } => true,
+            BreakerState::Open { until } if now >= until => {
+                *state = BreakerState::HalfOpen;
+                true
+            }
+            BreakerState::Open { .. } | BreakerState::HalfOpen => false,
+        }
+    }
+
+    pub fn success(&self, instance: &str) {
+        self.states()
+            .insert(instance.to_owned(), BreakerState::Closed { failures: 0 });
+    }
+
+    pub fn failure(&self, instance: &str, now: Instant) {
+        let mut states = self.states();
+        let state = states
+            .entry(instance.to_owned())
+            .or_insert(BreakerState::Closed { failures: 0 });
+        *state = match *state {
+            BreakerState::Closed { failures } if failures + 1 < self.threshold => {
+                BreakerState::Closed {
+                    failures: failures + 1,
+                }
+            }
+            // The threshold reached, or the half-open probe failed.
+            _ => BreakerState::Open {
+                until: now + self.cooldown,
+            },
+        };
+    }
+
+    /// Every instance's state, for operators.
+    pub fn snapshot(&self) -> HashMap<String, BreakerState> {
+        self.states().clone()
+    }
+}
+// ANCHOR_END: breaker
+
+// ANCHOR: retry_budget
+/// Retries may add at most `ratio` extra load: every request deposits
+/// `ratio` of a token, every retry spends a whole one. A fleet in trouble
+/// then gets 20 % more traffic, not three times as much.
+#[derive(Debug)]
+pub struct RetryBudget {
+    ratio: f64,
+    max: f64,
+    balance: Mutex<f64>,
+}
+
+impl RetryBudget {
+    pub fn new(ratio: f64, max: f64) -> Self {
+        Self {
+            ratio,
+            max,
+            // A little credit, so the first failures of a quiet gateway retry.
+            balance: Mutex::new(max.min(10.0)),
+        }
+    }
+
+    pub fn deposit(&self) {
+        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
+        *balance = (*balance + self.ratio).min(self.max);
+    }
+
+    pub fn try_withdraw(&self) -> bool {
+        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
+        if *balance >= 1.0 {
+            *balance -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+// ANCHOR_END: retry_budget
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // ANCHOR: breaker_test
+    #[test]
+    fn a_breaker_opens_after_failures_and_closes_after_a_good_probe() {
+        let breakers = Breakers::new(3, Duration::from_secs(10));
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(breakers.try_acquire("a", start));
+            breakers.failure("a", start);
+        }
+        assert!(!breakers.try_acquire("a", start), "open: refused at once");
+        let later = start + Duration::from_secs(10);
+        assert!(breakers.try_acquire("a", later), "cooldown over: one probe");
+        assert!(
+            !breakers.try_acquire("a", later),
+            "only one probe at a time"
+        );
+        breakers.success("a");
+        assert!(breakers.try_acquire("a", later), "the probe worked: closed");
+    }
+
+    #[test]
+    fn a_failed_probe_opens_the_breaker_again() {
+        let breakers = Breakers::new(1, Duration::from_secs(10));
+        let start = Instant::now();
+        breakers.failure("a", start);
+        let later = start + Duration::from_secs(10);
+        assert!(breakers.try_acquire("a", later));
+        breakers.failure("a", later);
+        assert!(!breakers.try_acquire("a", later + Duration::from_secs(9)));
+    }
+    // ANCHOR_END: breaker_test
+
+    #[test]
+    fn the_budget_caps_retries_at_a_share_of_requests() {
+        let budget = RetryBudget::new(0.2, 100.0);
+        let mut retries = 0;
+        for _ in 0..1000 {
+            budget.deposit();
+            if budget.try_withdraw() {
+                retries += 1;
+            }
+        }
+        // 10 tokens of credit plus 0.2 for each of 1000 requests (give or
+        // take one for floating-point sums).
+        assert!((209..=210).contains(&retries), "{retries}");
+    }
+}
