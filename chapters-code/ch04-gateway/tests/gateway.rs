@@ -54,6 +54,31 @@ async fn register(registry: &HttpRegistry, service: &str, id: &str, addr: Socket
         .unwrap();
 }
 
+/// Counts its calls; `/private` answers are marked `Cache-Control: private`.
+fn counter_router() -> Router {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let calls = Arc::new(AtomicU64::new(0));
+    Router::new().route(
+        "/{kind}",
+        axum::routing::get(
+            move |axum::extract::Path(kind): axum::extract::Path<String>| {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let cache_control = if kind == "private" {
+                        "private, max-age=60"
+                    } else {
+                        "public, max-age=60"
+                    };
+                    (
+                        [("cache-control", cache_control)],
+                        axum::Json(json!({ "n": n })),
+                    )
+                }
+            },
+        ),
+    )
+}
+
 /// Answers with the headers it received.
 async fn echo(headers: HeaderMap) -> axum::Json<Value> {
     let seen: BTreeMap<String, String> = headers
@@ -127,11 +152,15 @@ async fn world_with(limits: Limits) -> World {
     dbs.push(identity_db);
 
     let echo_server = serve(Router::new().route("/{*rest}", any(echo))).await;
+    let counter_server = serve(counter_router()).await;
+    register(&registry, "counter", "counter-1", counter_server.addr()).await;
+    servers.push(counter_server);
     register(&registry, "echo", "echo-1", echo_server.addr()).await;
     servers.push(echo_server);
 
     let table = format!(
-        "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n"
+        "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n\
+         \n[[route]]\nprefix = \"/api/counter\"\nservice = \"counter\"\nrewrite = \"\"\ncache_ttl_secs = 60\n"
     );
 
     let registry_client = registry.clone();
@@ -167,7 +196,7 @@ async fn routes_to_the_catalog_and_balances_over_both_instances() {
     let world = world().await;
     let mut answered_by = HashSet::new();
     for _ in 0..30 {
-        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+        let response = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
@@ -348,7 +377,7 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
     .await;
     let mut statuses = Vec::new();
     for _ in 0..25 {
-        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+        let response = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
             .await
             .unwrap();
         statuses.push(response.status().as_u16());
@@ -421,6 +450,18 @@ async fn a_cors_preflight_from_the_allowed_origin_is_answered() {
     );
 }
 
+/// `path` with a query no other request used: the gateway's cache keys
+/// include the query, so this always reaches an upstream.
+fn uncached(path: &str) -> String {
+    format!("{path}?nocache={}", next_number())
+}
+
+fn next_number() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// An address where nothing listens (an instance that died).
 fn dead_address() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -444,7 +485,7 @@ async fn gets_retry_on_another_instance_when_one_is_dead() {
     register(&world.registry, "catalog", "catalog-dead", dead_address()).await;
     tokio::time::sleep(Duration::from_millis(300)).await; // discovery sees it
     for _ in 0..30 {
-        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+        let response = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "a retry hid the dead instance");
@@ -494,7 +535,7 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
             tokio::time::Instant::now() < deadline,
             "the breaker never opened"
         );
-        reqwest::get(world.gateway.url("/api/catalog/books/1"))
+        reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
             .await
             .unwrap();
     }
@@ -511,7 +552,7 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
     // After the cooldown a probe goes through, succeeds, and closes it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let response = reqwest::get(world.gateway.url("/api/catalog/books/1"))
+        let response = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
             .await
             .unwrap();
         if response.headers()[UPSTREAM_HEADER] == "catalog-late" {
@@ -529,3 +570,42 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
     );
 }
 // ANCHOR_END: breaker_recovers
+
+// ANCHOR: caching
+#[tokio::test]
+async fn public_answers_are_cached_and_private_ones_never() {
+    let world = world().await;
+    let get = |path: &'static str| {
+        let url = world.gateway.url(path);
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            let cache = response.headers()["x-cache"]
+                .to_str()
+                .unwrap_or("")
+                .to_owned();
+            let body: Value = response.json().await.unwrap();
+            (cache, body["n"].as_u64().unwrap())
+        }
+    };
+    let (first, n1) = get("/api/counter/public").await;
+    let (second, n2) = get("/api/counter/public").await;
+    assert_eq!((first.as_str(), second.as_str()), ("miss", "hit"));
+    assert_eq!(n1, n2, "the second answer came from the cache");
+
+    let (_, p1) = get("/api/counter/private").await;
+    let (_, p2) = get("/api/counter/private").await;
+    assert_ne!(p1, p2, "`private` is never kept by a shared cache");
+
+    let token = demo_token(&world).await;
+    let response = reqwest::Client::new()
+        .get(world.gateway.url("/api/counter/public"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().get("x-cache").is_none(),
+        "authenticated requests bypass the cache"
+    );
+}
+// ANCHOR_END: caching

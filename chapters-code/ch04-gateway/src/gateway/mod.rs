@@ -4,6 +4,7 @@
 //! forwards the request with streaming bodies.
 
 pub mod auth;
+pub mod cache;
 pub mod proxy;
 pub mod ratelimit;
 pub mod resilience;
@@ -32,6 +33,7 @@ use ch03_registry::services::{RegistryFlags, register_until};
 use tower_http::cors::CorsLayer;
 
 use self::auth::Verifier;
+use self::cache::ResponseCache;
 use self::proxy::HttpClient;
 use self::ratelimit::RateLimiter;
 use self::resilience::{BreakerState, Breakers, RetryBudget};
@@ -114,6 +116,7 @@ struct GatewayState {
     breakers: Arc<Breakers>,
     retry_budget: Arc<RetryBudget>,
     balancer: PowerOfTwoChoices,
+    cache: ResponseCache,
     body_limit: u64,
     client: HttpClient,
 }
@@ -153,6 +156,7 @@ impl Gateway {
                 )),
                 retry_budget: Arc::new(RetryBudget::new(0.2, 100.0)),
                 balancer: PowerOfTwoChoices::default(),
+                cache: ResponseCache::new(),
                 body_limit: limits.body_limit,
                 client: proxy::client(),
             },
@@ -239,6 +243,25 @@ async fn proxy_request(
         .with_retry_after(seconds)
         .into_response();
     }
+    // Shared answers only: anonymous GETs on routes that allow caching.
+    let cache = match target.route.cache_ttl_secs {
+        Some(ttl)
+            if request.method() == Method::GET
+                && !target.route.auth
+                && !request.headers().contains_key(header::AUTHORIZATION) =>
+        {
+            Some((
+                format!("{} {}", target.route.service, target.path_and_query),
+                Duration::from_secs(ttl),
+            ))
+        }
+        _ => None,
+    };
+    if let Some((key, _)) = &cache
+        && let Some(hit) = state.cache.get(key).await
+    {
+        return hit;
+    }
     let Some(discovery) = state.upstreams.get(&target.route.service) else {
         return no_instance(&target.route.service);
     };
@@ -296,7 +319,10 @@ async fn proxy_request(
                 if let Ok(id) = HeaderValue::from_str(&instance.instance_id) {
                     response.headers_mut().insert(UPSTREAM_HEADER, id);
                 }
-                response
+                match cache {
+                    Some((key, ttl)) => state.cache.store(key, ttl, response).await,
+                    None => response,
+                }
             }
             Err(problem) => problem.into_response(),
         };

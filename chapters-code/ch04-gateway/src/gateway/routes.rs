@@ -16,6 +16,10 @@ pub struct Route {
     /// Whether the request needs a valid access token.
     #[serde(default)]
     pub auth: bool,
+    /// Seconds a GET answer may be served from the gateway's cache
+    /// (never on `auth` routes; `Cache-Control` may shorten or forbid it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ttl_secs: Option<u64>,
 }
 // ANCHOR_END: route
 
@@ -51,6 +55,7 @@ rewrite = "/v1"
 prefix = "/api/catalog"
 service = "catalog"
 rewrite = "/v1"
+cache_ttl_secs = 30
 
 [[route]]
 prefix = "/api/orders"
