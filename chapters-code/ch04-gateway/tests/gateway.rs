@@ -609,3 +609,61 @@ async fn public_answers_are_cached_and_private_ones_never() {
     );
 }
 // ANCHOR_END: caching
+
+// ANCHOR: streaming
+#[tokio::test]
+async fn a_response_streams_through_without_being_buffered() {
+    // An upstream that sends one chunk, then waits for the test's go-ahead
+    // before it sends the rest: if the gateway buffered whole bodies, the
+    // client would never see the first chunk while the upstream waits.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let upstream_release = release.clone();
+    let slow = Router::new().route(
+        "/{*rest}",
+        axum::routing::get(move || {
+            let release = upstream_release.clone();
+            async move {
+                let chunks = futures_util::stream::unfold(0u8, move |step| {
+                    let release = release.clone();
+                    async move {
+                        match step {
+                            0 => Some((
+                                Ok::<_, std::io::Error>(axum::body::Bytes::from("first chunk;")),
+                                1,
+                            )),
+                            1 => {
+                                release.notified().await;
+                                Some((Ok(axum::body::Bytes::from(" the rest")), 2))
+                            }
+                            _ => None,
+                        }
+                    }
+                });
+                axum::body::Body::from_stream(chunks)
+            }
+        }),
+    );
+    let upstream = serve(slow).await;
+    let registry_app = ch03_registry::registry::App::new(TOKEN);
+    let registry_server = serve(registry_app.router()).await;
+    let registry = Arc::new(HttpRegistry::new(registry_server.base_url(), TOKEN).unwrap());
+    register(&registry, "slow", "slow-1", upstream.addr()).await;
+    let table = RouteTable::parse(
+        "[[route]]\nprefix = \"/api/slow\"\nservice = \"slow\"\nrewrite = \"\"\n",
+    )
+    .unwrap();
+    let gateway = serve(Gateway::new(table, registry, Limits::default()).router()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut response = reqwest::get(gateway.url("/api/slow/stream")).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+        .await
+        .expect("the first chunk arrives while the upstream still holds the rest")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first[..], b"first chunk;");
+    release.notify_one();
+    let rest = response.chunk().await.unwrap().unwrap();
+    assert_eq!(&rest[..], b" the rest");
+}
+// ANCHOR_END: streaming
