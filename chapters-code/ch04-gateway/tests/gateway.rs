@@ -667,3 +667,26 @@ async fn a_response_streams_through_without_being_buffered() {
     assert_eq!(&rest[..], b" the rest");
 }
 // ANCHOR_END: streaming
+
+#[tokio::test]
+async fn concurrent_first_requests_all_wait_for_the_one_key_fetch() {
+    let world = world().await;
+    let token = demo_token(&world).await;
+    // The gateway has no keys yet: 30 requests meet the unknown kid at once.
+    let requests = (0..30).map(|_| {
+        let url = world.gateway.url("/api/echo/concurrent");
+        let token = token.clone();
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}

@@ -5,7 +5,7 @@
 //! every few seconds, so a flood of forged `kid`s cannot hammer identity.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -45,7 +45,9 @@ pub struct Verifier {
     jwks_at: Arc<dyn Locate>,
     http: reqwest::Client,
     keys: RwLock<HashMap<String, DecodingKey>>,
-    last_refresh: Mutex<Option<Instant>>,
+    /// When the keys were last fetched. An async lock: requests that meet
+    /// an unknown `kid` while a fetch runs wait for it, then look again.
+    last_refresh: tokio::sync::Mutex<Option<Instant>>,
     validation: Validation,
 }
 
@@ -64,7 +66,7 @@ impl Verifier {
                 .build()
                 .unwrap_or_default(),
             keys: RwLock::new(HashMap::new()),
-            last_refresh: Mutex::new(None),
+            last_refresh: tokio::sync::Mutex::new(None),
             validation,
         }
     }
@@ -101,13 +103,11 @@ impl Verifier {
     /// Downloads the JWKS, unless that happened less than
     /// [`MIN_REFRESH_INTERVAL`] ago.
     async fn refresh(&self) {
-        {
-            let mut last = self.last_refresh.lock().unwrap_or_else(|p| p.into_inner());
-            if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
-                return;
-            }
-            *last = Some(Instant::now());
+        let mut last = self.last_refresh.lock().await;
+        if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
+            return;
         }
+        *last = Some(Instant::now());
         let Some(base) = self.jwks_at.locate() else {
             tracing::warn!("no identity instance is known; cannot fetch its keys");
             return;
