@@ -32,7 +32,7 @@ struct World {
     gateway: TestServer,
     registry: Arc<HttpRegistry>,
     identity_signer: Signer,
-    _servers: Vec<TestServer>,
+    servers: Vec<TestServer>,
     _dbs: Vec<TempDb>,
     _registry: ch03_registry::registry::App,
 }
@@ -173,7 +173,7 @@ async fn world_with(limits: Limits) -> World {
         gateway: gateway_server,
         registry: registry_client,
         identity_signer,
-        _servers: servers,
+        servers: servers,
         _dbs: dbs,
         _registry: registry_app,
     }
@@ -688,5 +688,25 @@ async fn concurrent_first_requests_all_wait_for_the_one_key_fetch() {
         }
     });
     let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn gets_keep_succeeding_when_an_instance_is_stopped_mid_load() {
+    let mut world = world().await;
+    let url = world.gateway.url("/api/catalog/books/2");
+    let load = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for i in 0..200 {
+            let response = client.get(format!("{url}?load={i}")).send().await.unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let catalog_a = world.servers.remove(0); // catalog-a goes away mid-load
+    catalog_a.stop().await.unwrap();
+    let statuses = load.await.unwrap();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
