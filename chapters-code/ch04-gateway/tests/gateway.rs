@@ -173,7 +173,7 @@ async fn world_with(limits: Limits) -> World {
         gateway: gateway_server,
         registry: registry_client,
         identity_signer,
-        servers: servers,
+        servers,
         _dbs: dbs,
         _registry: registry_app,
     }
