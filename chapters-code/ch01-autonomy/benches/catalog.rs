@@ -24,14 +24,6 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let seconds = env_number("BENCH_SECONDS", 5);
@@ -49,37 +41,25 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss = catalog.pid().and_then(rss_kib);
 
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut workers = Vec::new();
-    for worker in 0..concurrency {
-        let client = reqwest::Client::new();
-        let base = catalog.base_url().to_owned();
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            let mut id = worker % 24 + 1;
-            while Instant::now() < deadline {
-                let sent = Instant::now();
+    let client = reqwest::Client::new();
+    let base = catalog.base_url().to_owned();
+    let run = testkit::load::closed_loop(
+        concurrency,
+        Duration::from_secs(seconds),
+        move |worker, n| {
+            let (client, base) = (client.clone(), base.clone());
+            let id = (worker + n) % 24 + 1;
+            async move {
                 match client.get(format!("{base}/v1/books/{id}")).send().await {
                     Ok(response) if response.status().is_success() => {
-                        let _ = response.bytes().await;
-                        latencies.push(sent.elapsed());
+                        response.bytes().await.is_ok()
                     }
-                    _ => errors += 1,
+                    _ => false,
                 }
-                id = id % 24 + 1;
             }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for worker in workers {
-        let (mut l, e) = worker.await?;
-        latencies.append(&mut l);
-        errors += e;
-    }
-    latencies.sort();
+        },
+    )
+    .await;
     let loaded_rss = catalog.pid().and_then(rss_kib);
 
     println!(
@@ -97,18 +77,9 @@ async fn main() -> anyhow::Result<()> {
         "  RSS after load:        {} KiB",
         loaded_rss.map_or("n/a".into(), |v| v.to_string())
     );
-    println!(
-        "  GET /v1/books/{{id}}:    {:.0} req/s",
-        latencies.len() as f64 / seconds as f64
-    );
-    println!(
-        "  latency p50:           {:.2} ms",
-        percentile(&latencies, 0.50).as_secs_f64() * 1000.0
-    );
-    println!(
-        "  latency p99:           {:.2} ms",
-        percentile(&latencies, 0.99).as_secs_f64() * 1000.0
-    );
-    println!("  requests: {} ok, {errors} failed", latencies.len());
+    println!("  GET /v1/books/{{id}}:    {:.0} req/s", run.per_second());
+    println!("  latency p50:           {:.2} ms", run.millis(0.50));
+    println!("  latency p99:           {:.2} ms", run.millis(0.99));
+    println!("  requests: {} ok, {} failed", run.count(), run.errors);
     Ok(())
 }

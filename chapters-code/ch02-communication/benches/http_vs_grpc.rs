@@ -84,59 +84,31 @@ async fn measure(
         connect_timeout: Duration::from_millis(500),
         timeout: Duration::from_secs(2),
     })?;
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
-    let mut workers = Vec::new();
-    for worker in 0..concurrency {
-        let client = client.clone();
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            let mut first = i64::try_from(worker).unwrap_or(0) % 20 + 1;
-            while Instant::now() < deadline {
-                let ids: Vec<i64> = (0..books_per_call as i64).map(|i| first + i).collect();
-                let sent = Instant::now();
-                match client.lookup(&ids).await {
-                    Ok(prices) if prices.found.len() == books_per_call => {
-                        latencies.push(sent.elapsed())
-                    }
-                    _ => errors += 1,
-                }
-                first = first % 19 + 1;
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for worker in workers {
-        let (mut l, e) = worker.await?;
-        latencies.append(&mut l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let caller = client.clone();
+    let run = testkit::load::closed_loop(concurrency, Duration::from_secs(seconds), move |worker, n| {
+        let client = caller.clone();
+        let first = i64::try_from((worker + n) % 20 + 1).unwrap_or(1);
+        async move {
+            let ids: Vec<i64> = (0..books_per_call as i64).map(|i| first + i).collect();
+            matches!(client.lookup(&ids).await, Ok(prices) if prices.found.len() == books_per_call)
+        }
+    })
+    .await;
     // Close the pooled connections so the proxy can count them.
     drop(client);
     let wait_until = Instant::now() + Duration::from_secs(5);
     while counter.open.load(Ordering::SeqCst) > 0 && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    latencies.sort();
-    let at = |p: f64| {
-        latencies
-            .get(((latencies.len().max(1) - 1) as f64 * p) as usize)
-            .copied()
-            .unwrap_or_default()
-    };
     Ok(Row {
         protocol,
         books_per_call,
-        calls: latencies.len(),
-        errors,
-        seconds: elapsed,
-        p50: at(0.50),
-        p99: at(0.99),
-        bytes_per_call: counter.bytes.load(Ordering::SeqCst) as f64 / latencies.len().max(1) as f64,
+        calls: run.count(),
+        errors: run.errors,
+        seconds: run.elapsed.as_secs_f64(),
+        p50: run.percentile(0.50),
+        p99: run.percentile(0.99),
+        bytes_per_call: counter.bytes.load(Ordering::SeqCst) as f64 / run.count().max(1) as f64,
     })
 }
 

@@ -7,6 +7,7 @@
 //! - [`process`]: run a service **binary** as a child process, wait until
 //!   `/health/ready` answers, then kill it (`SIGKILL`) or stop it (`SIGTERM`).
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
+//! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
 //! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
 //! - [`etcd`] (feature `etcd`): find an etcd cluster.
 //!
@@ -21,6 +22,7 @@ pub mod amqp;
 pub mod db;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+pub mod load;
 pub mod process;
 pub mod server;
 
