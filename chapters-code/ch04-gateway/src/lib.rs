@@ -6,8 +6,9 @@
 //!   hashes, short-lived JWTs signed with an Ed25519 key (EdDSA), and the
 //!   public key published as a JWKS for anyone who verifies tokens.
 //!
-//! The gateway itself (routing, forwarding, JWT verification, rate limits,
-//! caching, retries and circuit breaking) builds on this module.
+//! - [`gateway`]: the one public entrance: a route table, discovery and
+//!   two-choices balancing, streaming forwarding, JWT verification with the
+//!   JWKS, rate limiting, GET caching, retries and circuit breaking.
 
 pub mod gateway;
 pub mod identity;

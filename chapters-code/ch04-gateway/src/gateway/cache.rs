@@ -79,12 +79,17 @@ impl ResponseCache {
             return mark(Response::from_parts(parts, Body::empty()), "miss");
         };
         let body = collected.to_bytes();
+        // Per-response headers are not part of what is shared: each hit
+        // gets its own request id (and `Date`) from the layers around us.
+        let mut headers = parts.headers.clone();
+        headers.remove("x-request-id");
+        headers.remove(header::DATE);
         self.entries
             .insert(
                 key,
                 Entry {
                     status: parts.status,
-                    headers: parts.headers.clone(),
+                    headers,
                     body: body.clone(),
                     expires: Instant::now() + ttl,
                 },

@@ -213,6 +213,10 @@ async fn proxy_request(
         )
         .into_response();
     }
+    // Chunked bodies have no Content-Length: count them as they stream.
+    let limit = usize::try_from(state.body_limit).unwrap_or(usize::MAX);
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     let user = if target.route.auth {
         match state
             .verifier
@@ -332,16 +336,20 @@ async fn proxy_request(
 /// The idler of two instances whose breakers let requests through.
 fn pick(state: &GatewayState, candidates: &[Instance]) -> Option<(Instance, InFlight)> {
     let now = Instant::now();
-    let open: Vec<Instance> = candidates
+    let mut open: Vec<Instance> = candidates
         .iter()
         .filter(|i| state.breakers.available(&i.instance_id, now))
         .cloned()
         .collect();
-    let (instance, in_flight) = state.balancer.pick(&open)?;
-    state
-        .breakers
-        .try_acquire(&instance.instance_id, now)
-        .then_some((instance, in_flight))
+    // Losing the race to be a half-open probe is no reason to give up:
+    // try the others.
+    while let Some((instance, in_flight)) = state.balancer.pick(&open) {
+        if state.breakers.try_acquire(&instance.instance_id, now) {
+            return Some((instance, in_flight));
+        }
+        open.retain(|i| i.instance_id != instance.instance_id);
+    }
+    None
 }
 
 fn rebuild(method: &Method, uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Request {

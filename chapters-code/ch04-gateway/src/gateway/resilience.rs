@@ -23,7 +23,12 @@ pub enum BreakerState {
         #[serde(skip)]
         until: Instant,
     },
-    HalfOpen,
+    /// A probe is out since `since`. If it never reports back (its client
+    /// hung up), another probe may go after one more cooldown.
+    HalfOpen {
+        #[serde(skip)]
+        since: Instant,
+    },
 }
 
 #[derive(Debug)]
@@ -52,7 +57,7 @@ impl Breakers {
         match self.states().get(instance) {
             None | Some(BreakerState::Closed { .. }) => true,
             Some(BreakerState::Open { until }) => now >= *until,
-            Some(BreakerState::HalfOpen) => false,
+            Some(BreakerState::HalfOpen { since }) => now >= *since + self.cooldown,
         }
     }
 
@@ -66,10 +71,14 @@ impl Breakers {
         match *state {
             BreakerState::Closed { .. } => true,
             BreakerState::Open { until } if now >= until => {
-                *state = BreakerState::HalfOpen;
+                *state = BreakerState::HalfOpen { since: now };
                 true
             }
-            BreakerState::Open { .. } | BreakerState::HalfOpen => false,
+            BreakerState::HalfOpen { since } if now >= since + self.cooldown => {
+                *state = BreakerState::HalfOpen { since: now };
+                true
+            }
+            BreakerState::Open { .. } | BreakerState::HalfOpen { .. } => false,
         }
     }
 
@@ -176,6 +185,23 @@ mod tests {
         assert!(!breakers.try_acquire("a", later + Duration::from_secs(9)));
     }
     // ANCHOR_END: breaker_test
+
+    #[test]
+    fn a_probe_that_never_reports_back_is_replaced_after_a_cooldown() {
+        let breakers = Breakers::new(1, Duration::from_secs(10));
+        let start = Instant::now();
+        breakers.failure("a", start);
+        let probe = start + Duration::from_secs(10);
+        assert!(
+            breakers.try_acquire("a", probe),
+            "a probe goes, then its client hangs up"
+        );
+        assert!(!breakers.try_acquire("a", probe + Duration::from_secs(9)));
+        assert!(
+            breakers.try_acquire("a", probe + Duration::from_secs(10)),
+            "a new probe"
+        );
+    }
 
     #[test]
     fn the_budget_caps_retries_at_a_share_of_requests() {
