@@ -152,6 +152,16 @@ async fn world_with(limits: Limits) -> World {
     dbs.push(identity_db);
 
     let echo_server = serve(Router::new().route("/{*rest}", any(echo))).await;
+    let sleepy_server = serve(Router::new().route(
+        "/{*rest}",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            "late"
+        }),
+    ))
+    .await;
+    register(&registry, "sleepy", "sleepy-1", sleepy_server.addr()).await;
+    servers.push(sleepy_server);
     let counter_server = serve(counter_router()).await;
     register(&registry, "counter", "counter-1", counter_server.addr()).await;
     servers.push(counter_server);
@@ -160,7 +170,9 @@ async fn world_with(limits: Limits) -> World {
 
     let table = format!(
         "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n\
-         \n[[route]]\nprefix = \"/api/counter\"\nservice = \"counter\"\nrewrite = \"\"\ncache_ttl_secs = 60\n"
+         \n[[route]]\nprefix = \"/api/counter\"\nservice = \"counter\"\nrewrite = \"\"\ncache_ttl_secs = 60\n\
+         \n[[route]]\nprefix = \"/api/limited\"\nservice = \"counter\"\nrewrite = \"\"\nrate_limit = {{ burst = 2, per_second = 0.5 }}\n\
+         \n[[route]]\nprefix = \"/api/sleepy\"\nservice = \"sleepy\"\nrewrite = \"\"\ntimeout_ms = 200\n"
     );
 
     let registry_client = registry.clone();
@@ -709,4 +721,39 @@ async fn gets_keep_succeeding_when_an_instance_is_stopped_mid_load() {
     catalog_a.stop().await.unwrap();
     let statuses = load.await.unwrap();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_route_can_have_its_own_rate_limit_and_timeout() {
+    let world = world().await;
+    let mut limited = Vec::new();
+    for _ in 0..3 {
+        limited.push(
+            reqwest::get(world.gateway.url(&uncached("/api/limited/public")))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(limited, [200, 200, 429], "a burst of 2 on this route");
+    let elsewhere = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status(),
+        200,
+        "other routes keep the gateway's limit"
+    );
+
+    let started = std::time::Instant::now();
+    let slow = reqwest::get(world.gateway.url("/api/sleepy/nap"))
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 504);
+    assert_eq!(slow.headers()["content-type"], "application/problem+json");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the route's 200 ms, not the upstream's 2 s"
+    );
 }

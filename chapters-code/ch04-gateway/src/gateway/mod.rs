@@ -113,6 +113,8 @@ struct GatewayState {
     upstreams: Arc<HashMap<String, Arc<Discovery>>>,
     verifier: Arc<Verifier>,
     limiter: Arc<RateLimiter>,
+    /// Routes with a rate limit of their own, by prefix.
+    route_limiters: Arc<HashMap<String, RateLimiter>>,
     breakers: Arc<Breakers>,
     retry_budget: Arc<RetryBudget>,
     balancer: PowerOfTwoChoices,
@@ -144,12 +146,19 @@ impl Gateway {
             || Arc::new(String::new()) as Arc<dyn ch02_communication::catalog_client::Locate>,
             |d| d as Arc<dyn ch02_communication::catalog_client::Locate>,
         );
+        let route_limiters: HashMap<String, RateLimiter> = routes
+            .routes
+            .iter()
+            .filter_map(|r| Some((r.prefix.clone(), r.rate_limit?)))
+            .map(|(prefix, limit)| (prefix, RateLimiter::new(limit.burst, limit.per_second)))
+            .collect();
         Self {
             state: GatewayState {
                 routes: Arc::new(routes),
                 upstreams: Arc::new(upstreams),
                 verifier: Arc::new(Verifier::new(identity)),
                 limiter: Arc::new(RateLimiter::new(limits.rate_burst, limits.rate_per_second)),
+                route_limiters: Arc::new(route_limiters),
                 breakers: Arc::new(Breakers::new(
                     limits.breaker_threshold,
                     limits.breaker_cooldown,
@@ -238,7 +247,11 @@ async fn proxy_request(
     };
     // By verified user on protected routes, by address elsewhere.
     let client_key = user.clone().unwrap_or_else(|| peer.ip().to_string());
-    if let Err(wait) = state.limiter.check(&client_key, Instant::now()) {
+    let limiter = state
+        .route_limiters
+        .get(&target.route.prefix)
+        .unwrap_or(&state.limiter);
+    if let Err(wait) = limiter.check(&client_key, Instant::now()) {
         let seconds = u32::try_from(wait.as_secs() + 1).unwrap_or(u32::MAX);
         return Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -266,6 +279,10 @@ async fn proxy_request(
     {
         return hit;
     }
+    let upstream_timeout = target
+        .route
+        .timeout_ms
+        .map_or(proxy::UPSTREAM_TIMEOUT, Duration::from_millis);
     let Some(discovery) = state.upstreams.get(&target.route.service) else {
         return no_instance(&target.route.service);
     };
@@ -280,6 +297,9 @@ async fn proxy_request(
     });
     let mut first = Some(request);
     let mut tried: Vec<String> = Vec::new();
+    // The answer of the last failed attempt: what the client gets if no
+    // other instance is left to retry on.
+    let mut last_failure: Option<Response> = None;
     loop {
         let candidates: Vec<Instance> = discovery
             .instances()
@@ -287,7 +307,7 @@ async fn proxy_request(
             .filter(|i| !tried.contains(&i.instance_id))
             .collect();
         let Some((instance, _in_flight)) = pick(&state, &candidates) else {
-            return no_instance(&target.route.service);
+            return last_failure.unwrap_or_else(|| no_instance(&target.route.service));
         };
         tried.push(instance.instance_id.clone());
         let request = match (first.take(), &replay) {
@@ -302,6 +322,7 @@ async fn proxy_request(
             request,
             peer,
             user.as_deref(),
+            upstream_timeout,
         )
         .await;
         let failed = result
@@ -313,6 +334,7 @@ async fn proxy_request(
                 .failure(&instance.instance_id, Instant::now());
             if replay.is_some() && state.retry_budget.try_withdraw() {
                 tracing::info!(instance = %instance.instance_id, "retrying on another instance");
+                last_failure = Some(result.unwrap_or_else(IntoResponse::into_response));
                 continue;
             }
         } else {

@@ -16,7 +16,7 @@ use super::auth::USER_HEADER;
 
 pub type HttpClient = Client<HttpConnector, Body>;
 
-/// How long an upstream may take to start answering.
+/// How long an upstream may take to start answering, unless its route says.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One pooled client for every upstream.
@@ -67,6 +67,7 @@ pub async fn forward(
     mut request: Request<Body>,
     peer: SocketAddr,
     user: Option<&str>,
+    timeout: Duration,
 ) -> Result<Response<Body>, Problem> {
     let uri: Uri = format!("{}{path_and_query}", base.trim_end_matches('/'))
         .parse()
@@ -92,7 +93,7 @@ pub async fn forward(
         headers.insert("x-forwarded-host", host);
     }
 
-    let answer = tokio::time::timeout(UPSTREAM_TIMEOUT, client.request(request)).await;
+    let answer = tokio::time::timeout(timeout, client.request(request)).await;
     let mut response = match answer {
         Ok(Ok(response)) => response.map(Body::new),
         Ok(Err(err)) => {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 // ANCHOR: route
 /// One entry of the route table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Route {
     /// The public path prefix, e.g. `/api/catalog`.
     pub prefix: String,
@@ -20,6 +20,19 @@ pub struct Route {
     /// (never on `auth` routes; `Cache-Control` may shorten or forbid it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_ttl_secs: Option<u64>,
+    /// This route's own rate limit per client, instead of the gateway's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// How long the upstream may take to start answering (default 30 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// A token bucket's size and refill rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub burst: u32,
+    pub per_second: f64,
 }
 // ANCHOR_END: route
 
@@ -38,7 +51,7 @@ pub enum RouteError {
 }
 
 /// Where a request goes: the route and the upstream path (with query).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Target<'a> {
     pub route: &'a Route,
     pub path_and_query: String,
