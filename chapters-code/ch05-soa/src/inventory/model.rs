@@ -1,0 +1,92 @@
+//! Reservations as the inventory's API shows them.
+
+use serde::{Deserialize, Serialize};
+
+use ch01_autonomy::problem::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub book_id: i64,
+    pub quantity: i64,
+}
+
+/// The body of `POST /v1/reservations`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewReservation {
+    pub order_id: String,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Reserved,
+    Confirmed,
+    Released,
+}
+
+impl Status {
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "confirmed" => Status::Confirmed,
+            "released" => Status::Released,
+            _ => Status::Reserved,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub order_id: String,
+    pub status: Status,
+    pub lines: Vec<Line>,
+}
+
+impl Reservation {
+    pub fn new(order_id: &str, status: Status, lines: &[Line]) -> Self {
+        Self {
+            order_id: order_id.to_owned(),
+            status,
+            lines: lines.to_vec(),
+        }
+    }
+}
+
+impl NewReservation {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.order_id.trim().is_empty() || self.order_id.len() > 64 {
+            errors.push(FieldError::new("order_id", "1 to 64 characters"));
+        }
+        if self.lines.is_empty() || self.lines.len() > 50 {
+            errors.push(FieldError::new("lines", "1 to 50 lines"));
+        }
+        for (index, line) in self.lines.iter().enumerate() {
+            if line.book_id < 1 {
+                errors.push(FieldError::new(
+                    format!("lines[{index}].book_id"),
+                    "must be positive",
+                ));
+            } else if self.lines[..index]
+                .iter()
+                .any(|l| l.book_id == line.book_id)
+            {
+                errors.push(FieldError::new(
+                    format!("lines[{index}].book_id"),
+                    "appears twice",
+                ));
+            }
+            if !(1..=100).contains(&line.quantity) {
+                errors.push(FieldError::new(
+                    format!("lines[{index}].quantity"),
+                    "between 1 and 100",
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Chapter 5 of *Microservices in Rust, Step by Step*: **service-oriented
+//! architecture**: contracts, composition, and the checkout saga.
+//!
+//! # Layout
+//!
+//! - [`inventory`]: the inventory service: stock per book, and
+//!   reservations that take stock all or nothing, then are confirmed or
+//!   released. Every step is idempotent by order id, because a saga
+//!   retries.
+
+pub mod inventory;
