@@ -7,5 +7,8 @@
 //!   reservations that take stock all or nothing, then are confirmed or
 //!   released. Every step is idempotent by order id, because a saga
 //!   retries.
+//! - [`payments`]: the payments service, simulated: approvals and declines
+//!   at a failure rate you set, refunds, one payment per order.
 
 pub mod inventory;
+pub mod payments;
