@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
 use ch04_gateway::{gateway, identity};
+use ch05_soa::{inventory, payments};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -45,6 +46,14 @@ struct Cli {
     #[arg(long, env = "BOOKSHOP_CATALOG_PORT", default_value_t = 8002)]
     catalog_port: u16,
 
+    /// Port of the inventory service.
+    #[arg(long, env = "BOOKSHOP_INVENTORY_PORT", default_value_t = 8004)]
+    inventory_port: u16,
+
+    /// Port of the payments service (simulated).
+    #[arg(long, env = "BOOKSHOP_PAYMENTS_PORT", default_value_t = 8005)]
+    payments_port: u16,
+
     /// Port of the orders service.
     #[arg(long, env = "BOOKSHOP_ORDERS_PORT", default_value_t = 8003)]
     orders_port: u16,
@@ -65,6 +74,8 @@ enum Service {
     Registry(registry::Config),
     Identity(identity::ProcessConfig),
     Gateway(gateway::Config),
+    Inventory(inventory::Config),
+    Payments(payments::Config),
     Catalog(chapter3::CatalogConfig),
     Orders(chapter3::OrdersConfig),
 }
@@ -80,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
                 Service::Registry(config) => registry::run(config, shutdown).await,
                 Service::Identity(config) => identity::run(config, shutdown).await,
                 Service::Gateway(config) => gateway::run(config, shutdown).await,
+                Service::Inventory(config) => inventory::run(config, shutdown).await,
+                Service::Payments(config) => payments::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
                 // Chapter 3's orders: finds the catalog through the registry.
@@ -91,6 +104,8 @@ async fn main() -> anyhow::Result<()> {
                 registry: cli.registry_port,
                 identity: cli.identity_port,
                 gateway: cli.gateway_port,
+                inventory: cli.inventory_port,
+                payments: cli.payments_port,
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
             };

@@ -25,6 +25,8 @@ pub struct Ports {
     pub registry: u16,
     pub identity: u16,
     pub gateway: u16,
+    pub inventory: u16,
+    pub payments: u16,
     pub catalog: u16,
     pub orders: u16,
 }
@@ -105,6 +107,38 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
                  -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
                 ports.orders
+            ),
+        },
+        ServiceSpec {
+            name: "inventory",
+            port: ports.inventory,
+            port_flag: "--inventory-port",
+            port_env: "BOOKSHOP_INVENTORY_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.inventory),
+                "--database-url".to_owned(),
+                database("inventory"),
+            ],
+            envs: Vec::new(),
+            try_it: format!("curl localhost:{}/v1/stock/1", ports.inventory),
+        },
+        ServiceSpec {
+            name: "payments",
+            port: ports.payments,
+            port_flag: "--payments-port",
+            port_env: "BOOKSHOP_PAYMENTS_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.payments),
+                "--database-url".to_owned(),
+                database("payments"),
+            ],
+            envs: Vec::new(),
+            try_it: format!(
+                "curl localhost:{}/v1/payments -H 'content-type: application/json' \
+                 -d '{{\"order_id\":\"demo-1\",\"amount_cents\":3999}}'",
+                ports.payments
             ),
         },
         ServiceSpec {

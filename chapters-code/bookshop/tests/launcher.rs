@@ -22,7 +22,10 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let data = tempfile::tempdir().unwrap();
     let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
     let (identity_port, gateway_port) = (free_port(), free_port());
+    let (inventory_port, payments_port) = (free_port(), free_port());
     let mut launcher = Command::new(BOOKSHOP)
+        .args(["--inventory-port", &inventory_port.to_string()])
+        .args(["--payments-port", &payments_port.to_string()])
         .args(["--gateway-port", &gateway_port.to_string()])
         .args(["--identity-port", &identity_port.to_string()])
         .args(["--registry-port", &registry_port.to_string()])
@@ -107,6 +110,16 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(through_gateway.status(), 201);
+    let stock: Value = reqwest::get(format!("http://127.0.0.1:{inventory_port}/v1/stock/1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stock["quantity"], 10,
+        "inventory runs with its seeded stock"
+    );
 
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
@@ -119,7 +132,15 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     while let Ok(Some(line)) = stdout.next_line().await {
         rest.push(line);
     }
-    for service in ["gateway", "orders", "catalog", "identity", "registry"] {
+    for service in [
+        "gateway",
+        "payments",
+        "inventory",
+        "orders",
+        "catalog",
+        "identity",
+        "registry",
+    ] {
         assert!(
             rest.iter()
                 .any(|l| l.contains(&format!("{service} stopped"))),
@@ -139,6 +160,8 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
         .args(["--registry-port", &free_port().to_string()])
         .args(["--identity-port", &free_port().to_string()])
         .args(["--gateway-port", &free_port().to_string()])
+        .args(["--inventory-port", &free_port().to_string()])
+        .args(["--payments-port", &free_port().to_string()])
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
         .arg("--data-dir")
