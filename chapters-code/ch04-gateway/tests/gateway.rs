@@ -474,10 +474,13 @@ fn next_number() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// An address where nothing listens (an instance that died).
-fn dead_address() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+/// An address where nothing listens (an instance that died). The socket
+/// is bound but not listening: connections are refused, and no other test
+/// can take the port while the returned socket lives.
+fn dead_address() -> (SocketAddr, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    (socket.local_addr().unwrap(), socket)
 }
 
 async fn breaker_state(world: &World, instance: &str) -> Option<String> {
@@ -494,7 +497,8 @@ async fn breaker_state(world: &World, instance: &str) -> Option<String> {
 #[tokio::test]
 async fn gets_retry_on_another_instance_when_one_is_dead() {
     let world = world().await;
-    register(&world.registry, "catalog", "catalog-dead", dead_address()).await;
+    let (dead, _reserved) = dead_address();
+    register(&world.registry, "catalog", "catalog-dead", dead).await;
     tokio::time::sleep(Duration::from_millis(300)).await; // discovery sees it
     for _ in 0..30 {
         let response = reqwest::get(world.gateway.url(&uncached("/api/catalog/books/1")))
@@ -512,7 +516,8 @@ async fn gets_retry_on_another_instance_when_one_is_dead() {
 #[tokio::test]
 async fn posts_are_never_retried() {
     let world = world().await;
-    register(&world.registry, "orders", "orders-dead", dead_address()).await;
+    let (dead, _reserved) = dead_address();
+    register(&world.registry, "orders", "orders-dead", dead).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = demo_token(&world).await;
     let mut statuses = Vec::new();
@@ -537,7 +542,7 @@ async fn posts_are_never_retried() {
 #[tokio::test]
 async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
     let world = world().await;
-    let address = dead_address();
+    let (address, reserved) = dead_address();
     register(&world.registry, "catalog", "catalog-late", address).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -556,6 +561,7 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
     let db = TempDb::new();
     let app = catalog::App::open(&db.url()).await.unwrap();
     let router = app.into_router();
+    drop(reserved); // free the port for the instance's return
     let _back = TestServer::start_on(address, |listener, shutdown| {
         server::serve(listener, router, shutdown)
     })
