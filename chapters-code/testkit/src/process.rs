@@ -33,6 +33,8 @@ pub struct ServiceProcess {
     addr: SocketAddr,
     base_url: String,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The tasks copying stdout and stderr into `logs`.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl ProcessBuilder {
@@ -83,11 +85,16 @@ impl ProcessBuilder {
 
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (addr_tx, mut addr_rx) = mpsc::unbounded_channel();
+        let mut readers = Vec::new();
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(collect_lines(stdout, logs.clone(), addr_tx.clone()));
+            readers.push(tokio::spawn(collect_lines(
+                stdout,
+                logs.clone(),
+                addr_tx.clone(),
+            )));
         }
         if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(collect_lines(stderr, logs.clone(), addr_tx));
+            readers.push(tokio::spawn(collect_lines(stderr, logs.clone(), addr_tx)));
         }
 
         let deadline = Instant::now() + self.timeout;
@@ -111,6 +118,7 @@ impl ProcessBuilder {
             addr,
             base_url: format!("http://{addr}"),
             logs,
+            readers,
         };
         process.wait_ready(&self.ready_path, deadline).await?;
         Ok(process)
@@ -156,7 +164,16 @@ impl ServiceProcess {
     /// `kill -9`: no cleanup, no goodbye. Returns once the process is gone.
     pub async fn kill(&mut self) -> anyhow::Result<ExitStatus> {
         self.child.start_kill()?;
-        Ok(self.child.wait().await?)
+        let status = self.child.wait().await?;
+        self.drain_logs().await;
+        Ok(status)
+    }
+
+    /// Waits (briefly) until every line the exited process wrote is in `logs`.
+    async fn drain_logs(&mut self) {
+        for reader in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
     }
 
     /// `kill -TERM` and wait up to `timeout` for the process to exit by itself.
@@ -165,7 +182,11 @@ impl ServiceProcess {
         let pid = i32::try_from(pid).context("pid out of range")?;
         kill(Pid::from_raw(pid), Signal::SIGTERM)?;
         match tokio::time::timeout(timeout, self.child.wait()).await {
-            Ok(status) => Ok(status?),
+            Ok(status) => {
+                let status = status?;
+                self.drain_logs().await;
+                Ok(status)
+            }
             Err(_) => bail!("the process did not exit within {timeout:?} of SIGTERM"),
         }
     }
