@@ -73,20 +73,24 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     .into_response()
 }
 
-/// Binding failed: the address is taken, or not ours to bind.
+/// Binding failed: the address is taken, or not ours to bind. The
+/// message names the setting that changes it.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
+#[error("cannot listen on {addr}: {source} (set another address with --listen or {env})")]
 pub struct BindError {
     pub addr: SocketAddr,
+    /// The environment variable behind `--listen`, e.g. `CATALOG_LISTEN`.
+    pub env: &'static str,
     #[source]
     pub source: io::Error,
 }
 
-/// Binds a listener, with an error that names the address.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
+/// Binds a listener, with an error that names the address and how to
+/// change it (`--listen` or `env`).
+pub async fn bind(addr: SocketAddr, env: &'static str) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|source| BindError { addr, source })
+        .map_err(|source| BindError { addr, env, source })
 }
 
 // ANCHOR: serve

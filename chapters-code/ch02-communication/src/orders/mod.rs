@@ -139,10 +139,8 @@ pub async fn run(
 }
 
 /// Binds the configured address, with an error that says how to change it.
-pub async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
-    server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or ORDERS_LISTEN)")
-    })
+pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, server::BindError> {
+    server::bind(config.listen, "ORDERS_LISTEN").await
 }
 
 /// Opens the database and serves on a listener bound already.

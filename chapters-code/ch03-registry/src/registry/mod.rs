@@ -89,9 +89,7 @@ pub async fn run(
     if config.token.trim().is_empty() {
         anyhow::bail!("the registry token must not be empty (--token or REGISTRY_TOKEN)");
     }
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or REGISTRY_LISTEN)")
-    })?;
+    let listener = server::bind(config.listen, "REGISTRY_LISTEN").await?;
     let app = App::new(&config.token);
     server::serve(listener, app.router(), app.on_shutdown(shutdown)).await?;
     Ok(())

@@ -427,9 +427,7 @@ pub async fn run(
         }
         None => RouteTable::parse(routes::DEFAULT_ROUTES)?,
     };
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or GATEWAY_LISTEN)")
-    })?;
+    let listener = server::bind(config.listen, "GATEWAY_LISTEN").await?;
     let bound = listener.local_addr()?;
     let registry = config.registry.client()?;
     let limits = Limits {

@@ -116,9 +116,7 @@ pub async fn run(
     config: ProcessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.identity.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or IDENTITY_LISTEN)")
-    })?;
+    let listener = server::bind(config.identity.listen, "IDENTITY_LISTEN").await?;
     let bound = listener.local_addr()?;
     let app = App::open(&config.identity).await?;
     let registration = config.registry.registration("identity", bound);

@@ -44,9 +44,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or INVENTORY_LISTEN)")
-    })?;
+    let listener = server::bind(config.listen, "INVENTORY_LISTEN").await?;
     let (_store, router) = app(&config.database_url).await?;
     server::serve(listener, router, shutdown).await?;
     Ok(())

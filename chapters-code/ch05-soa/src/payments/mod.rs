@@ -70,9 +70,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.listen).await.map_err(|err| {
-        anyhow::anyhow!("{err} (set another address with --listen or PAYMENTS_LISTEN)")
-    })?;
+    let listener = server::bind(config.listen, "PAYMENTS_LISTEN").await?;
     let simulation = Simulation {
         failure_rate: config.failure_rate,
         latency: Duration::from_millis(config.latency_ms),
