@@ -21,20 +21,20 @@ use testkit::{ServiceProcess, TempDb, TestServer};
 const CATALOG: &str = env!("CARGO_BIN_EXE_catalog-grpc");
 const ORDERS: &str = env!("CARGO_BIN_EXE_orders");
 
+/// The `catalog-grpc` binary as a real process, on a port the OS picks.
+async fn catalog_process(db: &TempDb) -> ServiceProcess {
+    ServiceProcess::builder(CATALOG)
+        .args(["--listen", "127.0.0.1:0", "--database-url", &db.url()])
+        .spawn()
+        .await
+        .unwrap()
+}
+
 // ANCHOR: catalog_killed
 #[tokio::test]
 async fn a_killed_catalog_means_503_with_retry_after() {
     let catalog_db = TempDb::new();
-    let mut catalog = ServiceProcess::builder(CATALOG)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &catalog_db.url(),
-        ])
-        .spawn()
-        .await
-        .unwrap();
+    let mut catalog = catalog_process(&catalog_db).await;
     let timeout = Duration::from_millis(1000);
     for protocol in PROTOCOLS {
         let orders = spawn_orders(catalog.base_url(), protocol, timeout).await;
@@ -176,16 +176,7 @@ async fn a_catalog_server_error_is_a_502() {
 #[tokio::test]
 async fn the_binaries_work_together_over_grpc() {
     let catalog_db = TempDb::new();
-    let catalog = ServiceProcess::builder(CATALOG)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &catalog_db.url(),
-        ])
-        .spawn()
-        .await
-        .unwrap();
+    let catalog = catalog_process(&catalog_db).await;
     let orders_db = TempDb::new();
     let orders = ServiceProcess::builder(ORDERS)
         .args([
