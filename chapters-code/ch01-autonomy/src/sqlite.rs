@@ -87,6 +87,12 @@ pub async fn open(url: &str, migrator: &Migrator) -> Result<SqlitePool, DbError>
 }
 // ANCHOR_END: open
 
+/// Answers when the database does: what every `/health/ready` asks.
+pub async fn ping(pool: &SqlitePool) -> Result<(), DbError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
 fn create_parent_dir(file: &Path) -> Result<(), DbError> {
     let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
         return Ok(());

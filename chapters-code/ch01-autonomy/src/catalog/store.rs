@@ -74,8 +74,7 @@ impl BookStore {
 
     /// Answers when the database does: what `/health/ready` asks.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        sqlite::ping(&self.pool).await
     }
 
     /// Closes every connection. Afterwards every call fails as unavailable.

@@ -50,8 +50,7 @@ impl OrderStore {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        sqlite::ping(&self.pool).await
     }
 
     // ANCHOR: create

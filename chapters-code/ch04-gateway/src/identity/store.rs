@@ -23,8 +23,7 @@ impl UserStore {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        sqlite::ping(&self.pool).await
     }
 
     /// `None` when the name is taken (names compare without case).

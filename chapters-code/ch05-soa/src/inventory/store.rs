@@ -55,8 +55,7 @@ impl InventoryStore {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        sqlite::ping(&self.pool).await
     }
 
     pub async fn stock(&self, book_id: i64) -> Result<Option<i64>, StoreError> {

@@ -62,8 +62,7 @@ impl PaymentStore {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        sqlite::ping(&self.pool).await
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Payment>, StoreError> {
