@@ -9,6 +9,10 @@
 //!   retries.
 //! - [`payments`]: the payments service, simulated: approvals and declines
 //!   at a failure rate you set, refunds, one payment per order.
+//! - [`orders`]: chapter 2's orders with checkout: an orchestrated saga
+//!   (reserve → charge → confirm, or compensate and cancel) that survives
+//!   a crash of orders itself.
 
 pub mod inventory;
+pub mod orders;
 pub mod payments;

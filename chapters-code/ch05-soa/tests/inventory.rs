@@ -138,10 +138,28 @@ async fn every_step_is_idempotent_by_order_id() {
         200,
         "compensating nothing is fine"
     );
-    assert_eq!(
-        step(&inventory, "never-reserved", "confirm").await.status(),
-        404
-    );
+    assert_eq!(step(&inventory, "unknown", "confirm").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_release_that_overtakes_its_reservation_keeps_the_stock() {
+    let inventory = spawn_inventory().await;
+    assert_eq!(step(&inventory, "slow", "release").await.status(), 200);
+    let late = reserve(
+        &inventory,
+        json!({"order_id": "slow", "lines": [{"book_id": 7, "quantity": 3}]}),
+    )
+    .await;
+    assert_eq!(late.status(), 409, "the saga gave up on this order");
+    assert_eq!(stock(&inventory, 7).await, 10);
+    let kept: Reservation = reqwest::get(inventory.server.url("/v1/reservations/slow"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept.status, Status::Released);
+    assert!(kept.lines.is_empty());
 }
 
 // ANCHOR: never_below_zero

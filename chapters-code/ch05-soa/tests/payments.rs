@@ -63,10 +63,20 @@ async fn a_charge_is_approved_once_and_refunded_once() {
     assert_eq!(refunded.status, PaymentStatus::Refunded);
     let twice: Payment = refund(&payments, "o-1").await.json().await.unwrap();
     assert_eq!(twice.status, PaymentStatus::Refunded);
+}
+
+#[tokio::test]
+async fn a_refund_that_overtakes_its_charge_voids_the_order() {
+    let payments = spawn_payments(0.0).await;
+    let voided: Payment = refund(&payments, "late").await.json().await.unwrap();
+    assert_eq!(voided.status, PaymentStatus::Voided, "nothing to give back");
+    let late_charge = charge(&payments, "late", 500).await;
+    assert_eq!(late_charge.status(), 409, "a voided order is never charged");
+    let after: Payment = refund(&payments, "late").await.json().await.unwrap();
     assert_eq!(
-        refund(&payments, "never-charged").await.status(),
-        204,
-        "nothing to compensate"
+        after.status,
+        PaymentStatus::Voided,
+        "refunding again changes nothing"
     );
 }
 

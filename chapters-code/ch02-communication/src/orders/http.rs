@@ -37,11 +37,34 @@ async fn place_order(
     headers: HeaderMap,
     JsonBody(order): JsonBody<NewOrder>,
 ) -> Result<Response, Problem> {
+    let placed = place(&state, &headers, order).await?;
+    Ok(created_response(
+        placed.order.id,
+        &placed.order,
+        placed.replayed,
+    ))
+}
+
+/// An order stored (or found again by its idempotency key).
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub order: Order,
+    /// True when an earlier request with the same key placed it.
+    pub replayed: bool,
+}
+
+/// Validates, prices and stores an order: everything `POST /v1/orders`
+/// does before it answers. Later chapters add steps after it.
+pub async fn place(
+    state: &AppState,
+    headers: &HeaderMap,
+    order: NewOrder,
+) -> Result<Placed, Problem> {
     let order = order.validate().map_err(Problem::invalid_fields)?;
-    let key = idempotency::key_from(&headers)?;
+    let key = idempotency::key_from(headers)?;
     let fingerprint = idempotency::fingerprint(&order);
     if let Some(key) = &key
-        && let Some(first) = replay(&state, key, &fingerprint).await?
+        && let Some(first) = replay(state, key, &fingerprint).await?
     {
         return Ok(first);
     }
@@ -72,12 +95,15 @@ async fn place_order(
                 total_cents = created.total_cents,
                 "order placed"
             );
-            Ok(created_response(&created, false))
+            Ok(Placed {
+                order: created,
+                replayed: false,
+            })
         }
         // A concurrent request with the same key won the race: answer as it did.
         CreateOutcome::KeyTaken => {
             let key = key.as_deref().ok_or_else(Problem::internal)?;
-            replay(&state, key, &fingerprint)
+            replay(state, key, &fingerprint)
                 .await?
                 .ok_or_else(Problem::internal)
         }
@@ -86,26 +112,24 @@ async fn place_order(
 // ANCHOR_END: place_order
 
 // ANCHOR: replay
-/// The first answer for `key`, if it was used before with the same request.
-async fn replay(
-    state: &AppState,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Option<Response>, Problem> {
+/// The first order placed with `key`, if it was used before with the same request.
+async fn replay(state: &AppState, key: &str, fingerprint: &str) -> Result<Option<Placed>, Problem> {
     match state.store.find_by_key(key).await? {
         None => Ok(None),
-        Some(first) if first.request_hash == fingerprint => {
-            Ok(Some(created_response(&first.order, true)))
-        }
+        Some(first) if first.request_hash == fingerprint => Ok(Some(Placed {
+            order: first.order,
+            replayed: true,
+        })),
         Some(_) => Err(idempotency::reused_with_other_body()),
     }
 }
 // ANCHOR_END: replay
 
-fn created_response(order: &Order, replayed: bool) -> Response {
-    let mut response = (StatusCode::CREATED, Json(order)).into_response();
+/// 201 with the order, its `Location`, and `Idempotent-Replayed` on a replay.
+pub fn created_response(id: i64, body: &impl Serialize, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
     let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/orders/{}", order.id)) {
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/orders/{id}")) {
         headers.insert(header::LOCATION, location);
     }
     if replayed {

@@ -9,7 +9,8 @@ use ch01_autonomy::sqlite;
 
 pub use ch01_autonomy::sqlite::DbError as StoreError;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The orders schema; a later chapter adds its own migrations after these.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// What an idempotency key was first used for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,12 @@ impl OrderStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = sqlite::open(url, &MIGRATOR).await?;
         Ok(Self { pool })
+    }
+
+    /// Over a pool opened (and migrated) elsewhere: a later chapter's
+    /// orders keeps more tables in the same database.
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

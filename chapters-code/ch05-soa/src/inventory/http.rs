@@ -2,6 +2,7 @@
 //!
 //! - `POST /v1/reservations` → 201, all lines reserved, or 409 naming the short line
 //! - `POST /v1/reservations/{order_id}/confirm` and `/release` → 200
+//! - `GET /v1/reservations/{order_id}` → the reservation and its lines
 //! - `GET /v1/stock/{book_id}` → the quantity on hand
 
 use axum::extract::{Path, State};
@@ -11,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::model::{NewReservation, Status};
+use super::model::{NewReservation, Reservation, Status};
 use super::store::{InventoryStore, ReserveError};
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::json::JsonBody;
@@ -20,6 +21,7 @@ use ch01_autonomy::problem::{FieldError, Problem};
 pub fn router(store: InventoryStore) -> Router {
     Router::new()
         .route("/v1/reservations", post(reserve))
+        .route("/v1/reservations/{order_id}", get(reservation))
         .route("/v1/reservations/{order_id}/confirm", post(confirm))
         .route("/v1/reservations/{order_id}/release", post(release))
         .route("/v1/stock/{book_id}", get(stock))
@@ -35,6 +37,17 @@ async fn reserve(
     request.validate().map_err(Problem::invalid_fields)?;
     let reservation = store.reserve(&request.order_id, &request.lines).await?;
     Ok((StatusCode::CREATED, Json(reservation)).into_response())
+}
+
+async fn reservation(
+    State(store): State<InventoryStore>,
+    Path(order_id): Path<String>,
+) -> Result<Json<Reservation>, Problem> {
+    store
+        .reservation(&order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no reservation for order {order_id}")))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

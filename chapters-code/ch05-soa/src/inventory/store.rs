@@ -85,10 +85,18 @@ impl InventoryStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some((status, earlier)) = existing {
+            let status = Status::parse(&status);
+            if status == Status::Released {
+                return Err(ReserveError::WrongState {
+                    order_id: order_id.to_owned(),
+                    status,
+                    wanted: "reserved",
+                });
+            }
             if earlier != request {
                 return Err(ReserveError::Conflict(order_id.to_owned()));
             }
-            return Ok(Reservation::new(order_id, Status::parse(&status), lines));
+            return Ok(Reservation::new(order_id, status, lines));
         }
         for (index, line) in lines.iter().enumerate() {
             let taken = sqlx::query(
@@ -153,11 +161,23 @@ impl InventoryStore {
     // ANCHOR: release
     /// `reserved` → `released`, putting the stock back; releasing twice is
     /// fine, and so is releasing an order that was never reserved (a saga
-    /// compensating a step that did not happen).
+    /// compensating a step that did not happen). That release leaves a
+    /// `released` row behind, so a reservation still on its way cannot
+    /// take stock that nobody will give back.
     pub async fn release(&self, order_id: &str) -> Result<Status, ReserveError> {
         let mut tx = self.pool.begin_with(WRITE_TRANSACTION).await?;
         let status = match self.status(&mut tx, order_id).await {
-            Err(ReserveError::Unknown(_)) => return Ok(Status::Released),
+            Err(ReserveError::Unknown(_)) => {
+                sqlx::query(
+                    "INSERT INTO reservations (order_id, status, request) \
+                     VALUES (?1, 'released', '[]')",
+                )
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(Status::Released);
+            }
             other => other?,
         };
         match status {
@@ -187,6 +207,33 @@ impl InventoryStore {
         Ok(Status::Released)
     }
     // ANCHOR_END: release
+
+    /// A reservation with its lines, as it stands.
+    pub async fn reservation(&self, order_id: &str) -> Result<Option<Reservation>, StoreError> {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM reservations WHERE order_id = ?1")
+                .bind(order_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(status) = status else {
+            return Ok(None);
+        };
+        let lines: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT book_id, quantity FROM reservation_lines WHERE order_id = ?1 ORDER BY book_id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let lines: Vec<Line> = lines
+            .into_iter()
+            .map(|(book_id, quantity)| Line { book_id, quantity })
+            .collect();
+        Ok(Some(Reservation::new(
+            order_id,
+            Status::parse(&status),
+            &lines,
+        )))
+    }
 
     async fn status(
         &self,

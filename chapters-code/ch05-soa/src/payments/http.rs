@@ -56,6 +56,9 @@ async fn charge(
     }
     // A retried charge gets the first answer, without asking the bank again.
     if let Some(first) = state.store.get(&charge.order_id).await? {
+        if first.status == PaymentStatus::Voided {
+            return Err(voided());
+        }
         if first.amount_cents != charge.amount_cents {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -75,6 +78,10 @@ async fn charge(
         .store
         .record(&charge.order_id, charge.amount_cents, status)
         .await?;
+    if payment.status == PaymentStatus::Voided {
+        // The refund overtook this charge while the bank was thinking.
+        return Err(voided());
+    }
     tracing::info!(order_id = %payment.order_id, status = ?payment.status, "charge");
     Ok((StatusCode::CREATED, Json(payment)).into_response())
 }
@@ -89,18 +96,22 @@ async fn payment(
         .ok_or_else(|| Problem::not_found(format!("no payment for order {order_id}")))
 }
 
-/// Refunding an unknown or declined payment changes nothing: a saga may
-/// compensate a charge that never happened.
+/// Refunding is always safe to repeat, and a saga may compensate a
+/// charge that never happened: that one comes back `voided`.
 async fn refund(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
-) -> Result<Response, Problem> {
-    match state.store.refund(&order_id).await? {
-        Some(payment) => Ok(Json(payment).into_response()),
-        None => Ok(StatusCode::NO_CONTENT.into_response()),
-    }
+) -> Result<Json<Payment>, Problem> {
+    Ok(Json(state.store.refund(&order_id).await?))
 }
 
 async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     health::ready_if(state.store.ping(), "the payments database").await
+}
+
+fn voided() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "this order was cancelled before it was charged; it cannot be charged now",
+    )
 }

@@ -16,6 +16,9 @@ pub enum PaymentStatus {
     Approved,
     Declined,
     Refunded,
+    /// Refunded before it was charged: a charge for this order that
+    /// arrives later (a slow request overtaken by its compensation) is refused.
+    Voided,
 }
 
 impl PaymentStatus {
@@ -24,6 +27,7 @@ impl PaymentStatus {
             PaymentStatus::Approved => "approved",
             PaymentStatus::Declined => "declined",
             PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Voided => "voided",
         }
     }
 }
@@ -36,7 +40,7 @@ pub struct Payment {
     pub status: PaymentStatus,
 }
 
-/// The column holds only the three words its CHECK allows.
+/// The column holds only the words its CHECK allows.
 impl TryFrom<String> for PaymentStatus {
     type Error = String;
     fn try_from(text: String) -> Result<Self, Self::Error> {
@@ -44,6 +48,7 @@ impl TryFrom<String> for PaymentStatus {
             "approved" => Ok(PaymentStatus::Approved),
             "declined" => Ok(PaymentStatus::Declined),
             "refunded" => Ok(PaymentStatus::Refunded),
+            "voided" => Ok(PaymentStatus::Voided),
             other => Err(format!("unknown payment status {other:?}")),
         }
     }
@@ -98,14 +103,24 @@ impl PaymentStore {
     }
     // ANCHOR_END: charge
 
-    /// Approved → refunded. Anything else is left as it is and returned.
-    pub async fn refund(&self, order_id: &str) -> Result<Option<Payment>, StoreError> {
+    // ANCHOR: refund
+    /// Approved → refunded; a declined or refunded payment is left as it
+    /// is. An order never charged gets a `voided` row, so that a charge
+    /// still on its way (sent before a timeout, arriving after the saga
+    /// gave up and compensated) cannot take money that nobody will give back.
+    pub async fn refund(&self, order_id: &str) -> Result<Payment, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
-            "UPDATE payments SET status = 'refunded' WHERE order_id = ?1 AND status = 'approved'",
+            "INSERT INTO payments (order_id, amount_cents, status) VALUES (?1, 0, 'voided') \
+             ON CONFLICT (order_id) DO UPDATE SET status = 'refunded' WHERE status = 'approved'",
         )
         .bind(order_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        self.get(order_id).await
+        tx.commit().await?;
+        self.get(order_id)
+            .await?
+            .ok_or_else(|| sqlx::Error::RowNotFound.into())
     }
+    // ANCHOR_END: refund
 }

@@ -1,0 +1,135 @@
+//! The orders HTTP API in chapter 5: placing an order now runs checkout.
+//!
+//! - `POST /v1/orders` → 201 with the order as checkout left it:
+//!   `confirmed`, `cancelled` with a `cancel_reason`, or `pending` while a
+//!   provider is down (the sweeper finishes it later)
+//! - `GET /v1/orders/{id}`, `GET /v1/orders?customer=`
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::saga::{Checkout, Progress};
+use super::store::SagaStore;
+use ch01_autonomy::health::{self, Health};
+use ch01_autonomy::json::JsonBody;
+use ch01_autonomy::problem::Problem;
+use ch02_communication::orders::AppState as OrdersState;
+use ch02_communication::orders::http::{ListParams, created_response, place};
+use ch02_communication::orders::model::{NewOrder, Order};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub orders: OrdersState,
+    pub sagas: SagaStore,
+    pub checkout: Arc<Checkout>,
+}
+
+// ANCHOR: order_view
+/// An order as chapter 5 shows it: chapter 2's order, plus why it was
+/// cancelled. An added, optional field: an additive change, still `/v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: Order,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+}
+// ANCHOR_END: order_view
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OrderList {
+    pub orders: Vec<OrderView>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/orders", get(list_orders).post(place_order))
+        .route("/v1/orders/{id}", get(get_order))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(ready))
+        .with_state(state)
+}
+
+// ANCHOR: place_order
+async fn place_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(order): JsonBody<NewOrder>,
+) -> Result<Response, Problem> {
+    // Chapter 2's steps: validate, replay or price, store as `pending`.
+    let placed = place(&state.orders, &headers, order).await?;
+    // Chapter 5's: check out. A replayed request finds the saga finished,
+    // or finishes it.
+    match state.checkout.run(placed.order.id).await? {
+        Progress::WillRetry(why) => {
+            tracing::warn!(order_id = placed.order.id, %why, "checkout continues in the background");
+        }
+        Progress::Finished | Progress::Busy => {}
+    }
+    let view = view(&state, placed.order.id).await?;
+    Ok(created_response(view.order.id, &view, placed.replayed))
+}
+// ANCHOR_END: place_order
+
+async fn view(state: &AppState, id: i64) -> Result<OrderView, Problem> {
+    let order = state
+        .orders
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no order with id {id}")))?;
+    let cancel_reason = if order.status == "cancelled" {
+        state.sagas.reason(id).await?
+    } else {
+        None
+    };
+    Ok(OrderView {
+        order,
+        cancel_reason,
+    })
+}
+
+async fn get_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, Problem> {
+    let numeric_id: i64 = id
+        .parse()
+        .map_err(|_| Problem::not_found(format!("there is no order with id {id}")))?;
+    Ok(Json(view(&state, numeric_id).await?))
+}
+
+const LIST_LIMIT: u32 = 100;
+
+async fn list_orders(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<OrderList>, Problem> {
+    let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    let customer = params
+        .customer
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Problem::bad_request("give the customer: GET /v1/orders?customer=<name>"))?;
+    let found = state
+        .orders
+        .store
+        .list_for_customer(&customer, LIST_LIMIT)
+        .await?;
+    let mut orders = Vec::with_capacity(found.len());
+    for order in found {
+        orders.push(view(&state, order.id).await?);
+    }
+    Ok(Json(OrderList { orders }))
+}
+
+async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    health::ready_if(state.orders.store.ping(), "the orders database").await
+}
