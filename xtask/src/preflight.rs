@@ -35,6 +35,10 @@ pub fn run() -> anyhow::Result<()> {
             "apt-get install -y protobuf-compiler  |  brew install protobuf",
         ),
     ];
+    checks.push(tool(
+        "st",
+        "pip install schemathesis==4.32.5 (chapter 5's contract test runs it)",
+    ));
     checks.push(optional_tool(
         "cargo-nextest",
         "cargo install --locked cargo-nextest (optional: faster test runs)",

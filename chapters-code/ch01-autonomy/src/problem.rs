@@ -12,6 +12,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 // ANCHOR: problem
 /// One error, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]
@@ -27,11 +28,13 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Sent as a `Retry-After` header (seconds), not in the body.
     #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub retry_after: Option<u32>,
 }
 
 /// A field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -13,6 +13,7 @@
 //!   (reserve → charge → confirm, or compensate and cancel) that survives
 //!   a crash of orders itself.
 
+pub mod contract;
 pub mod inventory;
 pub mod orders;
 pub mod payments;

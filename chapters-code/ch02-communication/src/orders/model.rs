@@ -8,20 +8,30 @@ use ch01_autonomy::problem::FieldError;
 /// The body of `POST /v1/orders`. No prices: the client says *what* it
 /// wants; what it costs is the catalog's business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewOrder {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub customer: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<NewLine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewLine {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub book_id: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub quantity: i64,
 }
 // ANCHOR_END: new_order
 
 /// An order as stored and returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     pub id: i64,
     pub customer: String,
@@ -33,6 +43,7 @@ pub struct Order {
 
 /// One line, with the title and price the catalog gave when it was placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     pub book_id: i64,
     pub title: String,

@@ -1,23 +1,28 @@
 //! Reservations as the inventory's API shows them.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use ch01_autonomy::problem::FieldError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Line {
+    #[schema(minimum = 1)]
     pub book_id: i64,
+    #[schema(minimum = 1, maximum = 100)]
     pub quantity: i64,
 }
 
 /// The body of `POST /v1/reservations`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewReservation {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub order_id: String,
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<Line>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Reserved,
@@ -35,7 +40,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reservation {
     pub order_id: String,
     pub status: Status,

@@ -14,14 +14,18 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::saga::{Checkout, Progress};
 use super::store::SagaStore;
+use crate::contract;
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::json::JsonBody;
 use ch01_autonomy::problem::Problem;
 use ch02_communication::orders::AppState as OrdersState;
-use ch02_communication::orders::http::{ListParams, created_response, place};
+use ch02_communication::orders::http::{created_response, place};
 use ch02_communication::orders::model::{NewOrder, Order};
 
 #[derive(Debug, Clone)]
@@ -34,7 +38,7 @@ pub struct AppState {
 // ANCHOR: order_view
 /// An order as chapter 5 shows it: chapter 2's order, plus why it was
 /// cancelled. An added, optional field: an additive change, still `/v1`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: Order,
@@ -43,21 +47,42 @@ pub struct OrderView {
 }
 // ANCHOR_END: order_view
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderList {
     pub orders: Vec<OrderView>,
 }
 
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders, place_order))
+        .routes(routes!(get_order))
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/orders", get(list_orders).post(place_order))
-        .route("/v1/orders/{id}", get(get_order))
+    let health = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
-        .with_state(state)
+        .with_state(state.clone());
+    contract::publish(api().with_state(state), "orders").merge(health)
+}
+
+/// The orders service's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    contract::document(api(), "orders")
 }
 
 // ANCHOR: place_order
+/// Place an order and check it out.
+#[utoipa::path(
+    post,
+    path = "/v1/orders",
+    request_body = NewOrder,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Send the same key when you retry: the order is placed once")),
+    responses(
+        (status = 201, description = "Placed; `status` says how checkout ended (`pending`: still running)", body = OrderView),
+        (status = 502, description = "The catalog answered badly", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn place_order(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -96,6 +121,13 @@ async fn view(state: &AppState, id: i64) -> Result<OrderView, Problem> {
     })
 }
 
+/// One order, with the reason if it was cancelled.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}",
+    params(("id" = String, Path, description = "The order id")),
+    responses((status = 200, description = "The order", body = OrderView)),
+)]
 async fn get_order(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -108,6 +140,23 @@ async fn get_order(
 
 const LIST_LIMIT: u32 = 100;
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Whose orders, newest first (at most 100).
+    pub customer: Option<String>,
+}
+
+/// A customer's orders.
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Newest first", body = OrderList),
+        (status = 400, description = "No customer given", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn list_orders(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,

@@ -10,7 +10,7 @@ pub use ch01_autonomy::sqlite::DbError as StoreError;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/payments");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {
     Approved,
@@ -32,7 +32,7 @@ impl PaymentStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Payment {
     pub order_id: String,
     pub amount_cents: i64,
