@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
 use ch04_gateway::{gateway, identity};
-use ch05_soa::{inventory, payments};
+use ch05_soa::{inventory, orders, payments};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -77,7 +77,7 @@ enum Service {
     Inventory(inventory::Config),
     Payments(payments::Config),
     Catalog(chapter3::CatalogConfig),
-    Orders(chapter3::OrdersConfig),
+    Orders(orders::RegisteredConfig),
 }
 
 #[tokio::main]
@@ -95,8 +95,9 @@ async fn main() -> anyhow::Result<()> {
                 Service::Payments(config) => payments::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
-                // Chapter 3's orders: finds the catalog through the registry.
-                Service::Orders(config) => chapter3::run_orders(config, shutdown).await,
+                // Chapter 5's orders: checkout, and the catalog found
+                // through the registry.
+                Service::Orders(config) => orders::run_registered(config, shutdown).await,
             }
         }
         None => {

@@ -89,27 +89,6 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             try_it: format!("curl 'localhost:{}/v1/books?limit=3'", ports.catalog),
         },
         ServiceSpec {
-            name: "orders",
-            port: ports.orders,
-            port_flag: "--orders-port",
-            port_env: "BOOKSHOP_ORDERS_PORT",
-            args: vec![
-                "--listen".to_owned(),
-                listen(ports.orders),
-                "--database-url".to_owned(),
-                database("orders"),
-                // No catalog URL: orders finds the catalog in the registry.
-                "--registry-url".to_owned(),
-                registry_url.clone(),
-            ],
-            envs: token.clone(),
-            try_it: format!(
-                "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
-                 -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
-                ports.orders
-            ),
-        },
-        ServiceSpec {
             name: "inventory",
             port: ports.inventory,
             port_flag: "--inventory-port",
@@ -139,6 +118,31 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 "curl localhost:{}/v1/payments -H 'content-type: application/json' \
                  -d '{{\"order_id\":\"demo-1\",\"amount_cents\":3999}}'",
                 ports.payments
+            ),
+        },
+        ServiceSpec {
+            name: "orders",
+            port: ports.orders,
+            port_flag: "--orders-port",
+            port_env: "BOOKSHOP_ORDERS_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.orders),
+                "--database-url".to_owned(),
+                database("orders"),
+                // No catalog URL: orders finds the catalog in the registry.
+                "--registry-url".to_owned(),
+                registry_url.clone(),
+                "--inventory-url".to_owned(),
+                format!("http://127.0.0.1:{}", ports.inventory),
+                "--payments-url".to_owned(),
+                format!("http://127.0.0.1:{}", ports.payments),
+            ],
+            envs: token.clone(),
+            try_it: format!(
+                "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
+                 -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
+                ports.orders
             ),
         },
         ServiceSpec {

@@ -81,6 +81,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(placed.status(), 201);
+    let placed: Value = placed.json().await.unwrap();
+    assert_eq!(placed["status"], "confirmed", "checked out: {placed}");
 
     let token = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{identity_port}/v1/token"))
@@ -110,16 +112,26 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(through_gateway.status(), 201);
+    let checked_out: Value = through_gateway.json().await.unwrap();
+    assert_eq!(checked_out["status"], "confirmed", "{checked_out}");
+    let paid: Value = reqwest::get(format!(
+        "http://127.0.0.1:{payments_port}/v1/payments/{}",
+        checked_out["id"]
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(paid["status"], "approved");
+    assert_eq!(paid["amount_cents"], checked_out["total_cents"]);
     let stock: Value = reqwest::get(format!("http://127.0.0.1:{inventory_port}/v1/stock/1"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        stock["quantity"], 10,
-        "inventory runs with its seeded stock"
-    );
+    assert_eq!(stock["quantity"], 8, "two copies of book 1 sold");
 
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
