@@ -1,0 +1,18 @@
+//! When does a checkout saga stop retrying a step and compensate instead?
+
+/// The saga's steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Reserve,
+    Charge,
+    Confirm,
+    Compensate,
+}
+
+/// A provider did not answer at `step`. Give up (and compensate) now?
+/// `overdue` says whether the saga's deadline has passed.
+pub fn give_up(step: Step, overdue: bool) -> bool {
+    // Confirm comes after the customer paid (the pivot): only forward.
+    // Compensate is the way out: there is nothing to fall back to.
+    matches!(step, Step::Reserve | Step::Charge) && overdue
+}
