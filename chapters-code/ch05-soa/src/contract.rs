@@ -63,29 +63,27 @@ fn add_problem_responses(document: &mut OpenApi) {
         .insert("FieldError".to_owned(), FieldError::schema());
     for item in document.paths.paths.values_mut() {
         let operations = [
-            (&mut item.get, false),
-            (&mut item.post, true),
-            (&mut item.put, true),
-            (&mut item.delete, false),
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
         ];
-        for (operation, has_body) in operations {
-            if let Some(operation) = operation {
-                let mut statuses = vec![
-                    ("404", "No such resource"),
-                    ("500", "A bug; the body says nothing more"),
-                    ("503", "The service's database does not answer"),
-                ];
-                if has_body {
-                    statuses.extend([
-                        ("400", "The body is not JSON"),
-                        ("413", "The body is too large"),
-                        ("415", "The body is not `application/json`"),
-                        ("422", "The body is JSON but a field is wrong"),
-                    ]);
-                }
-                for (status, description) in statuses {
-                    add_problem(operation, status, description);
-                }
+        for operation in operations.into_iter().flatten() {
+            let mut statuses = vec![
+                ("404", "No such resource"),
+                ("500", "A bug; the body says nothing more"),
+                ("503", "The service's database does not answer"),
+            ];
+            if operation.request_body.is_some() {
+                statuses.extend([
+                    ("400", "The body is not JSON"),
+                    ("413", "The body is too large"),
+                    ("415", "The body is not `application/json`"),
+                    ("422", "The body is JSON but a field is wrong"),
+                ]);
+            }
+            for (status, description) in statuses {
+                add_problem(operation, status, description);
             }
         }
     }

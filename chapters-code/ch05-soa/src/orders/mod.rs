@@ -81,19 +81,22 @@ impl App {
             catalog,
             Arc::new(config.inventory_url.clone()),
             Arc::new(config.payments_url.clone()),
+            None,
         )
         .await
     }
 
-    /// With locators for inventory and payments built elsewhere.
+    /// With locators for inventory and payments built elsewhere, and a
+    /// later chapter's migrations for the same database (`later`).
     pub async fn open_with(
         config: &Config,
         catalog: CatalogClient,
         inventory: Arc<dyn Locate>,
         payments: Arc<dyn Locate>,
+        later: Option<&sqlx::migrate::Migrator>,
     ) -> anyhow::Result<Self> {
         let url = &config.orders.database_url;
-        let (store, sagas) = store::open(url)
+        let (store, sagas) = store::open_with(url, later)
             .await
             .with_context(|| format!("cannot open the orders database {url}"))?;
         let timeout = Duration::from_millis(config.step_timeout_ms);

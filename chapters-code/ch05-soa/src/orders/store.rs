@@ -14,11 +14,13 @@ pub use ch01_autonomy::sqlite::DbError as StoreError;
 
 static CHAPTER_5_MIGRATOR: Migrator = sqlx::migrate!("./migrations/orders");
 
-/// Chapter 2's migrations, then this chapter's: one history for one database.
-fn migrator() -> Migrator {
+/// Chapter 2's migrations, then this chapter's, then a later chapter's
+/// (`later`): one history for one database.
+pub fn migrator(later: Option<&Migrator>) -> Migrator {
     let migrations = CHAPTER_2_MIGRATOR
         .iter()
         .chain(CHAPTER_5_MIGRATOR.iter())
+        .chain(later.into_iter().flat_map(Migrator::iter))
         .cloned()
         .collect();
     Migrator::with_migrations(migrations)
@@ -95,7 +97,15 @@ pub struct SagaStore {
 
 /// Opens the orders database with both chapters' tables.
 pub async fn open(url: &str) -> Result<(OrderStore, SagaStore), StoreError> {
-    let pool = sqlite::open(url, &migrator()).await?;
+    open_with(url, None).await
+}
+
+/// Opens the orders database with a later chapter's migrations too.
+pub async fn open_with(
+    url: &str,
+    later: Option<&Migrator>,
+) -> Result<(OrderStore, SagaStore), StoreError> {
+    let pool = sqlite::open(url, &migrator(later)).await?;
     Ok((OrderStore::from_pool(pool.clone()), SagaStore { pool }))
 }
 
