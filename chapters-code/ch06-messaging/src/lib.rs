@@ -1,0 +1,15 @@
+//! Chapter 6 of *Microservices in Rust, Step by Step*: **message-oriented
+//! middleware**: RabbitMQ with lapin.
+//!
+//! # Layout
+//!
+//! - [`events`]: the envelope every event travels in (CloudEvents names).
+//! - [`topology`]: the exchanges and queues, declared idempotently by the
+//!   side that owns them.
+//! - [`outbox`]: orders' transactional outbox: the event rows written with
+//!   the change they report, and the [`relay`](outbox::relay) that
+//!   publishes them with publisher confirms.
+
+pub mod events;
+pub mod outbox;
+pub mod topology;
