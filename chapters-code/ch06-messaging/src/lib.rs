@@ -9,7 +9,10 @@
 //! - [`outbox`]: orders' transactional outbox: the event rows written with
 //!   the change they report, and the [`relay`](outbox::relay) that
 //!   publishes them with publisher confirms.
+//! - [`notifications`]: the notifications service, a reliable consumer
+//!   with an inbox: manual acks, prefetch, bounded retries, dead letters.
 
 pub mod events;
+pub mod notifications;
 pub mod outbox;
 pub mod topology;

@@ -324,6 +324,9 @@ async fn events_written_while_the_broker_is_away_arrive_after_it_returns() {
     let relay = tokio::spawn(relay::run(orders.outbox.clone(), config));
     place(&orders).await;
     listener.take(1, Duration::from_secs(10)).await;
+    // Confirmed and marked: otherwise the cut can fall between the
+    // delivery and the confirm, and that event is (rightly) sent again.
+    until_sent(&orders.outbox).await;
 
     cable.cut();
     for _ in 0..5 {

@@ -1,0 +1,262 @@
+//! A reliable consumer: manual acks, a prefetch limit, bounded retries,
+//! dead letters with a reason, and reconnection that declares the topology
+//! again.
+//!
+//! The one rule behind all of it: a message is acked only after what it
+//! asked for is done, or after it was handed on (retried or dead-lettered)
+//! with a publisher confirm. Until then the broker keeps it, and a crash
+//! means a redelivery, never a loss.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+
+use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
+use crate::topology::Topology;
+
+/// Header counting how often a message was tried and failed.
+pub const ATTEMPTS_HEADER: &str = "x-attempts";
+/// Header saying why a message was dead-lettered.
+pub const REASON_HEADER: &str = "x-reason";
+
+// ANCHOR: handler
+/// What a consumer does with one event.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, event: &Envelope) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Why an event was not handled, sorted by what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// The message can never be handled (not an envelope, a field
+    /// missing): dead-letter it at once, and go on with the next.
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// Handling failed this time (the database was busy, say): try again,
+    /// a bounded number of times.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+// ANCHOR_END: handler
+
+/// Why a consumer session ended.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    #[error("the broker: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("a retry or dead letter was not confirmed by the broker")]
+    NotHandedOn,
+}
+
+/// Which events the consumer takes, and how.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub amqp_addr: String,
+    pub topology: Topology,
+    pub queue: String,
+    pub routing_keys: Vec<String>,
+    /// Unacked messages the broker may push ahead of the consumer.
+    pub prefetch: u16,
+    /// Tries before a failing message is dead-lettered.
+    pub max_attempts: u32,
+    pub max_backoff: Duration,
+}
+
+impl ConsumerConfig {
+    pub fn new(amqp_addr: impl Into<String>, queue: impl Into<String>) -> Self {
+        Self {
+            amqp_addr: amqp_addr.into(),
+            topology: Topology::default(),
+            queue: queue.into(),
+            routing_keys: [ORDER_PLACED, ORDER_CONFIRMED, ORDER_CANCELLED]
+                .map(str::to_owned)
+                .to_vec(),
+            prefetch: 20,
+            max_attempts: 5,
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+// ANCHOR: run
+/// Consumes for ever, reconnecting with backoff. `connected` says whether
+/// a session is running (readiness reports it).
+pub async fn run<H: Handler>(handler: Arc<H>, config: ConsumerConfig, connected: Arc<AtomicBool>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match session(handler.as_ref(), &config, &connected).await {
+            Ok(()) => tracing::warn!("the broker closed the consumer"),
+            Err(err) => tracing::warn!(%err, retry_in = ?backoff, "consumer disconnected"),
+        }
+        connected.store(false, Ordering::SeqCst);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(config.max_backoff);
+    }
+}
+
+async fn session<H: Handler>(
+    handler: &H,
+    config: &ConsumerConfig,
+    connected: &AtomicBool,
+) -> Result<(), ConsumeError> {
+    let connection =
+        Connection::connect(&config.amqp_addr, ConnectionProperties::default()).await?;
+    let channel = connection.create_channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    channel
+        .basic_qos(config.prefetch, BasicQosOptions::default())
+        .await?;
+    let keys: Vec<&str> = config.routing_keys.iter().map(String::as_str).collect();
+    config
+        .topology
+        .declare_queue(&channel, &config.queue, &keys, FieldTable::default())
+        .await?;
+    let mut deliveries = channel
+        .basic_consume(
+            config.queue.as_str().into(),
+            "".into(),                      // the broker names the consumer
+            BasicConsumeOptions::default(), // manual acks
+            FieldTable::default(),
+        )
+        .await?;
+    connected.store(true, Ordering::SeqCst);
+    tracing::info!(queue = %config.queue, "consuming");
+    while let Some(delivery) = deliveries.next().await {
+        process(handler, config, &channel, delivery?).await?;
+    }
+    Ok(())
+}
+// ANCHOR_END: run
+
+// ANCHOR: process
+async fn process<H: Handler>(
+    handler: &H,
+    config: &ConsumerConfig,
+    channel: &Channel,
+    delivery: Delivery,
+) -> Result<(), ConsumeError> {
+    let outcome = match serde_json::from_slice::<Envelope>(&delivery.data) {
+        Ok(event) => handler.handle(&event).await,
+        Err(err) => Err(HandlerError::Malformed(format!(
+            "not an event envelope: {err}"
+        ))),
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(HandlerError::Malformed(reason)) => {
+            tracing::warn!(%reason, "dead-lettering a malformed message");
+            dead_letter(config, channel, &delivery, &reason).await?;
+        }
+        Err(HandlerError::Failed(reason)) => {
+            let attempts = attempts(&delivery) + 1;
+            if attempts >= config.max_attempts {
+                let reason = format!("failed {attempts} times, last: {reason}");
+                tracing::warn!(%reason, "dead-lettering");
+                dead_letter(config, channel, &delivery, &reason).await?;
+            } else {
+                tracing::info!(attempts, %reason, "will retry");
+                tokio::time::sleep(Duration::from_millis(50) * attempts).await;
+                retry(config, channel, &delivery, attempts).await?;
+            }
+        }
+    }
+    // Only now: the work is done, or the message is safely somewhere else.
+    delivery.ack(BasicAckOptions::default()).await?;
+    Ok(())
+}
+// ANCHOR_END: process
+
+/// How often this message failed before.
+pub fn attempts(delivery: &Delivery) -> u32 {
+    let header = delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|headers| headers.inner().get(ATTEMPTS_HEADER).cloned());
+    match header {
+        Some(AMQPValue::LongUInt(n)) => n,
+        Some(AMQPValue::LongLongInt(n)) => u32::try_from(n).unwrap_or(u32::MAX),
+        Some(AMQPValue::LongInt(n)) => u32::try_from(n).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn with_header(delivery: &Delivery, key: &str, value: AMQPValue) -> BasicProperties {
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    headers.insert(key.into(), value);
+    delivery.properties.clone().with_headers(headers)
+}
+
+/// Back to the end of the queue, with the attempt counted.
+async fn retry(
+    config: &ConsumerConfig,
+    channel: &Channel,
+    delivery: &Delivery,
+    attempts: u32,
+) -> Result<(), ConsumeError> {
+    let properties = with_header(delivery, ATTEMPTS_HEADER, AMQPValue::LongUInt(attempts));
+    publish_confirmed(channel, "", &config.queue, &delivery.data, properties).await
+}
+
+/// To the dead-letter queue, with the reason.
+async fn dead_letter(
+    config: &ConsumerConfig,
+    channel: &Channel,
+    delivery: &Delivery,
+    reason: &str,
+) -> Result<(), ConsumeError> {
+    let properties = with_header(
+        delivery,
+        REASON_HEADER,
+        AMQPValue::LongString(reason.into()),
+    );
+    let exchange = config.topology.dead_letter.clone();
+    publish_confirmed(
+        channel,
+        &exchange,
+        &config.queue,
+        &delivery.data,
+        properties,
+    )
+    .await
+}
+
+async fn publish_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    body: &[u8],
+    properties: BasicProperties,
+) -> Result<(), ConsumeError> {
+    let confirm = channel
+        .basic_publish(
+            exchange.into(),
+            routing_key.into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            body,
+            properties,
+        )
+        .await?
+        .await?;
+    match confirm {
+        Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+        // Not handed on: fail the session, so the message is not acked and
+        // the broker delivers it again after the reconnect.
+        _ => Err(ConsumeError::NotHandedOn),
+    }
+}

@@ -1,0 +1,189 @@
+//! The **notifications** service: tells customers what happened to their
+//! orders. It learns about orders only from events, never by calling
+//! orders: if orders is down, notifications still answers, and if
+//! notifications is down, orders still takes orders.
+
+pub mod consumer;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use ch01_autonomy::health::{self, Health};
+use ch01_autonomy::problem::Problem;
+use ch01_autonomy::server;
+
+use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
+use consumer::{ConsumerConfig, Handler, HandlerError};
+use store::{Notification, NotificationStore};
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "notifications",
+    about = "The Bookshop notifications service",
+    version
+)]
+pub struct Config {
+    /// Address to listen on; use port 0 to let the OS pick a free port.
+    #[arg(long, env = "NOTIFICATIONS_LISTEN", default_value = "127.0.0.1:8006")]
+    pub listen: SocketAddr,
+
+    /// The service's own database; created and migrated on start.
+    #[arg(
+        long,
+        env = "NOTIFICATIONS_DATABASE_URL",
+        default_value = "sqlite://data/notifications.sqlite"
+    )]
+    pub database_url: String,
+
+    /// The RabbitMQ broker.
+    #[arg(
+        long,
+        env = "AMQP_ADDR",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    pub amqp_addr: String,
+
+    /// The service's queue (declared, with its dead-letter queue, at start).
+    #[arg(
+        long,
+        env = "NOTIFICATIONS_QUEUE",
+        default_value = "notifications.orders"
+    )]
+    pub queue: String,
+
+    /// Unacked messages the broker may send ahead.
+    #[arg(long, env = "NOTIFICATIONS_PREFETCH", default_value_t = 20)]
+    pub prefetch: u16,
+
+    /// Tries before a failing message goes to the dead-letter queue.
+    #[arg(long, env = "NOTIFICATIONS_MAX_ATTEMPTS", default_value_t = 5)]
+    pub max_attempts: u32,
+}
+
+impl Config {
+    pub fn consumer(&self) -> ConsumerConfig {
+        let mut consumer = ConsumerConfig::new(&self.amqp_addr, &self.queue);
+        consumer.prefetch = self.prefetch;
+        consumer.max_attempts = self.max_attempts;
+        consumer
+    }
+}
+
+// ANCHOR: notifier
+/// The production handler: one notification per order event, once.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    pub store: NotificationStore,
+}
+
+impl Handler for Notifier {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let order_id = event.data["order_id"]
+            .as_i64()
+            .ok_or_else(|| HandlerError::Malformed("data.order_id is missing".to_owned()))?;
+        let message = match event.kind.as_str() {
+            ORDER_PLACED => format!("We have your order {order_id}."),
+            ORDER_CONFIRMED => format!("Order {order_id} is confirmed and paid."),
+            ORDER_CANCELLED => format!(
+                "Order {order_id} was cancelled: {}.",
+                event.data["reason"].as_str().unwrap_or("no reason given")
+            ),
+            other => {
+                return Err(HandlerError::Malformed(format!(
+                    "unknown event type {other}"
+                )));
+            }
+        };
+        self.store
+            .record(event, order_id, &message)
+            .await
+            .map(|_| ())
+            .map_err(|err| HandlerError::Failed(err.to_string()))
+    }
+}
+// ANCHOR_END: notifier
+
+#[derive(Debug, Clone)]
+struct AppState {
+    store: NotificationStore,
+    connected: Arc<AtomicBool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    order_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NotificationList {
+    pub notifications: Vec<Notification>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<NotificationList>, Problem> {
+    let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    let order_id = params.order_id.ok_or_else(|| {
+        Problem::bad_request("give the order: GET /v1/notifications?order_id=<id>")
+    })?;
+    let notifications = state.store.for_order(order_id).await?;
+    Ok(Json(NotificationList { notifications }))
+}
+
+/// Ready when the database answers and the consumer is connected.
+async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    let check = async {
+        state.store.ping().await.map_err(|err| err.to_string())?;
+        if state.connected.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err("not connected to the broker".to_owned())
+        }
+    };
+    health::ready_if(check, "the notifications database and broker").await
+}
+
+pub fn router(store: NotificationStore, connected: Arc<AtomicBool>) -> Router {
+    let routes = Router::new()
+        .route("/v1/notifications", get(list))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(ready))
+        .with_state(AppState { store, connected });
+    server::with_common_layers(routes, 16 * 1024)
+}
+
+/// Runs the service: the HTTP API and the consumer beside it.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.listen, "NOTIFICATIONS_LISTEN").await?;
+    let store = NotificationStore::open(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open {}", config.database_url))?;
+    let connected = Arc::new(AtomicBool::new(false));
+    let notifier = Arc::new(Notifier {
+        store: store.clone(),
+    });
+    let consuming = tokio::spawn(consumer::run(
+        notifier,
+        config.consumer(),
+        connected.clone(),
+    ));
+    let served = server::serve(listener, router(store, connected), shutdown).await;
+    consuming.abort();
+    served?;
+    Ok(())
+}
