@@ -27,6 +27,7 @@ pub async fn run(data_dir: &Path, plan: Vec<ServiceSpec>) -> anyhow::Result<()> 
     for spec in &plan {
         ensure_port_free(spec)?;
     }
+    warn_if_no_broker().await;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
 
@@ -116,7 +117,10 @@ async fn wait_ready(service: &Running) -> anyhow::Result<()> {
         .timeout(Duration::from_secs(2))
         .build()?;
     let deadline = Instant::now() + READY_TIMEOUT;
-    let url = format!("http://127.0.0.1:{}/health/ready", service.spec.port);
+    let url = format!(
+        "http://127.0.0.1:{}{}",
+        service.spec.port, service.spec.ready_path
+    );
     loop {
         match client.get(&url).send().await {
             Ok(response) if response.status().is_success() => return Ok(()),
@@ -174,5 +178,31 @@ async fn stop_all(running: &mut [Running]) {
                 let _ = service.child.kill().await;
             }
         }
+    }
+}
+
+/// Orders and notifications run without RabbitMQ, but the reader should
+/// know why no notification arrives.
+async fn warn_if_no_broker() {
+    let uri = std::env::var("AMQP_ADDR").unwrap_or_default();
+    let after_at = uri.rsplit_once('@').map_or(uri.as_str(), |(_, rest)| rest);
+    let host_port = after_at.split('/').next().unwrap_or_default();
+    let broker = if host_port.is_empty() {
+        "127.0.0.1:5672"
+    } else {
+        host_port
+    };
+    let answers = tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::net::TcpStream::connect(broker),
+    )
+    .await
+    .is_ok_and(|connected| connected.is_ok());
+    if !answers {
+        println!(
+            "bookshop: RabbitMQ is not answering on {broker} (set AMQP_ADDR to use another). \
+             Orders still takes orders: their events wait in the outbox until the broker \
+             comes, and notifications catches up then."
+        );
     }
 }

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
 use ch04_gateway::{gateway, identity};
-use ch05_soa::{inventory, orders, payments};
+use ch05_soa::{inventory, payments};
+use ch06_messaging::{notifications, orders};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -57,6 +58,10 @@ struct Cli {
     /// Port of the orders service.
     #[arg(long, env = "BOOKSHOP_ORDERS_PORT", default_value_t = 8003)]
     orders_port: u16,
+
+    /// Port of the notifications service.
+    #[arg(long, env = "BOOKSHOP_NOTIFICATIONS_PORT", default_value_t = 8006)]
+    notifications_port: u16,
 }
 
 /// Run one service in this process (what the launcher runs for each child).
@@ -78,6 +83,7 @@ enum Service {
     Payments(payments::Config),
     Catalog(chapter3::CatalogConfig),
     Orders(orders::RegisteredConfig),
+    Notifications(notifications::Config),
 }
 
 #[tokio::main]
@@ -95,9 +101,11 @@ async fn main() -> anyhow::Result<()> {
                 Service::Payments(config) => payments::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
-                // Chapter 5's orders: checkout, and the catalog found
-                // through the registry.
+                // Chapter 6's orders: chapter 5's checkout, its events
+                // published through the outbox, the catalog found through
+                // the registry.
                 Service::Orders(config) => orders::run_registered(config, shutdown).await,
+                Service::Notifications(config) => notifications::run(config, shutdown).await,
             }
         }
         None => {
@@ -109,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
                 payments: cli.payments_port,
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
+                notifications: cli.notifications_port,
             };
             // A fresh secret per run: only the services started here may write.
             let registry_token = uuid::Uuid::new_v4().simple().to_string();

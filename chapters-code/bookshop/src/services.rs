@@ -17,6 +17,8 @@ pub struct ServiceSpec {
     pub envs: Vec<(String, String)>,
     /// A request to try once it is up.
     pub try_it: String,
+    /// What the launcher waits for before it starts the next service.
+    pub ready_path: &'static str,
 }
 
 /// The port of every service.
@@ -29,6 +31,7 @@ pub struct Ports {
     pub payments: u16,
     pub catalog: u16,
     pub orders: u16,
+    pub notifications: u16,
 }
 
 /// The services in start order: a service starts after those it calls.
@@ -51,6 +54,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             args: vec!["--listen".to_owned(), listen(ports.registry)],
             envs: token.clone(),
             try_it: format!("curl 'localhost:{}/v1/services/catalog'", ports.registry),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "identity",
@@ -71,6 +75,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                  -d '{{\"username\":\"demo\",\"password\":\"bookshop-demo\"}}'",
                 ports.identity
             ),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "catalog",
@@ -87,6 +92,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             ],
             envs: token.clone(),
             try_it: format!("curl 'localhost:{}/v1/books?limit=3'", ports.catalog),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "inventory",
@@ -101,6 +107,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             ],
             envs: Vec::new(),
             try_it: format!("curl localhost:{}/v1/stock/1", ports.inventory),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "payments",
@@ -119,6 +126,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                  -d '{{\"order_id\":\"demo-1\",\"amount_cents\":3999}}'",
                 ports.payments
             ),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "orders",
@@ -144,6 +152,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                  -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
                 ports.orders
             ),
+            ready_path: READY,
         },
         ServiceSpec {
             name: "gateway",
@@ -161,6 +170,30 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 "curl 'localhost:{}/api/catalog/books?limit=3'",
                 ports.gateway
             ),
+            ready_path: READY,
+        },
+        ServiceSpec {
+            name: "notifications",
+            port: ports.notifications,
+            port_flag: "--notifications-port",
+            port_env: "BOOKSHOP_NOTIFICATIONS_PORT",
+            args: vec![
+                "--listen".to_owned(),
+                listen(ports.notifications),
+                "--database-url".to_owned(),
+                database("notifications"),
+            ],
+            envs: Vec::new(),
+            try_it: format!(
+                "curl 'localhost:{}/v1/notifications?order_id=1'",
+                ports.notifications
+            ),
+            // Live is enough: without a broker it is not ready, and the
+            // launcher says so instead of waiting.
+            ready_path: "/health/live",
         },
     ]
 }
+
+/// The readiness check most services are waited on with.
+const READY: &str = "/health/ready";

@@ -23,7 +23,13 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
     let (identity_port, gateway_port) = (free_port(), free_port());
     let (inventory_port, payments_port) = (free_port(), free_port());
+    let notifications_port = free_port();
+    // A queue of this run's own, deleted at the end: the real one may hold
+    // a reader's events.
+    let queue = testkit::unique_name("launcher.notifications");
     let mut launcher = Command::new(BOOKSHOP)
+        .env("NOTIFICATIONS_QUEUE", &queue)
+        .args(["--notifications-port", &notifications_port.to_string()])
         .args(["--inventory-port", &inventory_port.to_string()])
         .args(["--payments-port", &payments_port.to_string()])
         .args(["--gateway-port", &gateway_port.to_string()])
@@ -133,6 +139,33 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .unwrap();
     assert_eq!(stock["quantity"], 8, "two copies of book 1 sold");
 
+    // The order's events went orders → outbox → relay → RabbitMQ →
+    // notifications.
+    let mut kinds = Vec::new();
+    for _ in 0..200 {
+        let list: Value = reqwest::get(format!(
+            "http://127.0.0.1:{notifications_port}/v1/notifications?order_id={}",
+            checked_out["id"]
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        kinds = list["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        if kinds.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["order.confirmed", "order.placed"]);
+
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait())
@@ -145,6 +178,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         rest.push(line);
     }
     for service in [
+        "notifications",
         "gateway",
         "payments",
         "inventory",
@@ -161,6 +195,15 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     }
     let gone = reqwest::get(format!("http://127.0.0.1:{catalog_port}/v1/books/1")).await;
     assert!(gone.is_err(), "the catalog process is gone");
+
+    let connection = testkit::amqp::connect().await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    for name in [queue.clone(), format!("{queue}.dead-letter")] {
+        channel
+            .queue_delete(name.as_str().into(), Default::default())
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]
@@ -176,6 +219,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
         .args(["--payments-port", &free_port().to_string()])
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
+        .args(["--notifications-port", &free_port().to_string()])
         .arg("--data-dir")
         .arg(data.path())
         .output()

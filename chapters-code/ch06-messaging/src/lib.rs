@@ -9,10 +9,12 @@
 //! - [`outbox`]: orders' transactional outbox: the event rows written with
 //!   the change they report, and the [`relay`](outbox::relay) that
 //!   publishes them with publisher confirms.
+//! - [`orders`]: chapter 5's orders with the outbox and the relay.
 //! - [`notifications`]: the notifications service, a reliable consumer
 //!   with an inbox: manual acks, prefetch, bounded retries, dead letters.
 
 pub mod events;
 pub mod notifications;
+pub mod orders;
 pub mod outbox;
 pub mod topology;

@@ -17,8 +17,6 @@ use axum::Router;
 use ch01_autonomy::server;
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::orders::{self as chapter2, AppState as OrdersState};
-use ch03_registry::discovery::cache::Discovery;
-use ch03_registry::services::{RegistryFlags, register_until};
 
 use clients::{InventoryClient, PaymentsClient};
 use saga::Checkout;
@@ -168,38 +166,4 @@ pub async fn run(
         shutdown,
     )
     .await
-}
-
-/// Chapter 5's orders in the running system: it registers itself, and
-/// finds the catalog through the registry (chapter 3).
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "ch05-orders",
-    about = "The Bookshop orders service, with checkout and discovery",
-    version
-)]
-pub struct RegisteredConfig {
-    #[command(flatten)]
-    pub orders: Config,
-    #[command(flatten)]
-    pub registry: RegistryFlags,
-}
-
-/// Runs orders registered in the registry, the catalog found through it.
-pub async fn run_registered(
-    config: RegisteredConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = chapter2::bind(&config.orders.orders).await?;
-    let bound = listener.local_addr()?;
-    let registry = config.registry.client()?;
-    let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
-    let catalog =
-        CatalogClient::with_locator(&config.orders.orders.catalog_client_config(), catalogs)
-            .context("cannot set up the catalog client")?;
-    let app = App::open(&config.orders, catalog).await?;
-    let registration = config.registry.registration("orders", bound);
-    let shutdown = register_until(registry, registration, shutdown);
-    let retry = Duration::from_millis(config.orders.saga_retry_ms);
-    serve_on(listener, app, retry, shutdown).await
 }
