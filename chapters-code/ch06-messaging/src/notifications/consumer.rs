@@ -56,6 +56,21 @@ pub enum ConsumeError {
     Broker(#[from] lapin::Error),
     #[error("a retry or dead letter was not confirmed by the broker")]
     NotHandedOn,
+    #[error("no answer from the broker within {0:?} ({1})")]
+    Timeout(Duration, &'static str),
+}
+
+/// The longest the consumer waits to connect, or for a confirm.
+pub const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn within<T>(
+    what: &'static str,
+    future: impl Future<Output = lapin::Result<T>>,
+) -> Result<T, ConsumeError> {
+    match tokio::time::timeout(BROKER_TIMEOUT, future).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(ConsumeError::Timeout(BROKER_TIMEOUT, what)),
+    }
 }
 
 /// Which events the consumer takes, and how.
@@ -109,8 +124,11 @@ async fn session<H: Handler>(
     config: &ConsumerConfig,
     connected: &AtomicBool,
 ) -> Result<(), ConsumeError> {
-    let connection =
-        Connection::connect(&config.amqp_addr, ConnectionProperties::default()).await?;
+    let connection = within(
+        "connect",
+        Connection::connect(&config.amqp_addr, ConnectionProperties::default()),
+    )
+    .await?;
     let channel = connection.create_channel().await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
@@ -251,9 +269,8 @@ async fn publish_confirmed(
             body,
             properties,
         )
-        .await?
         .await?;
-    match confirm {
+    match within("publisher confirm", confirm).await? {
         Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
         // Not handed on: fail the session, so the message is not acked and
         // the broker delivers it again after the reconnect.

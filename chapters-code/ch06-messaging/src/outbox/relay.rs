@@ -47,6 +47,24 @@ pub enum RelayError {
     Broker(#[from] lapin::Error),
     #[error("the outbox: {0}")]
     Outbox(#[from] super::StoreError),
+    #[error("no answer from the broker within {0:?} ({1})")]
+    Timeout(Duration, &'static str),
+}
+
+/// The longest the relay waits for the broker to connect or confirm: a
+/// broker that is restarting can accept a TCP connection and then say
+/// nothing, and a confirm can be lost with its connection.
+pub const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `future`, or [`RelayError::Timeout`] after [`BROKER_TIMEOUT`].
+async fn within<T, E: Into<RelayError>>(
+    what: &'static str,
+    future: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, RelayError> {
+    match tokio::time::timeout(BROKER_TIMEOUT, future).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(RelayError::Timeout(BROKER_TIMEOUT, what)),
+    }
 }
 
 // ANCHOR: run
@@ -71,8 +89,11 @@ pub async fn run(outbox: Outbox, config: RelayConfig) {
 /// One connection's worth of publishing: returns when the connection or
 /// the channel fails.
 async fn session(outbox: &Outbox, config: &RelayConfig) -> Result<(), RelayError> {
-    let connection =
-        Connection::connect(&config.amqp_addr, ConnectionProperties::default()).await?;
+    let connection = within(
+        "connect",
+        Connection::connect(&config.amqp_addr, ConnectionProperties::default()),
+    )
+    .await?;
     let channel = connection.create_channel().await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
@@ -121,7 +142,7 @@ async fn publish_batch(
     }
     let mut sent = Vec::with_capacity(events.len());
     for (id, confirm) in confirms {
-        match confirm.await? {
+        match within("publisher confirm", confirm).await? {
             Confirmation::Ack(None) => sent.push(id),
             Confirmation::Ack(Some(returned)) => {
                 tracing::warn!(id, reply = %returned.reply_text, "no queue for this event yet; kept");
