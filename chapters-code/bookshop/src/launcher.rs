@@ -108,7 +108,7 @@ fn start(spec: &ServiceSpec) -> anyhow::Result<Child> {
 async fn forward(name: &'static str, stream: impl AsyncRead + Unpin) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        eprintln!("[{name:>9}] {line}");
+        eprintln!("[{name:>13}] {line}");
     }
 }
 
@@ -140,7 +140,7 @@ fn print_banner(running: &[Running]) {
     println!("Bookshop is running:");
     for service in running {
         println!(
-            "  {:<10} http://127.0.0.1:{:<5}  try: {}",
+            "  {:<13} http://127.0.0.1:{:<5}  try: {}",
             service.spec.name, service.spec.port, service.spec.try_it
         );
     }

@@ -46,6 +46,8 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
     let queue = testkit::unique_name("drill.notifications");
     let mut launcher = Command::new(BOOKSHOP)
         .env("NOTIFICATIONS_QUEUE", &queue)
+        // If the test fails before it deletes the queue, the broker does.
+        .env("NOTIFICATIONS_QUEUE_EXPIRES_MS", "60000")
         .env("GATEWAY_RATE_BURST", "100000")
         .env("GATEWAY_RATE_PER_SECOND", "100000")
         .args(["--gateway-port", &gateway.to_string()])

@@ -29,6 +29,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let queue = testkit::unique_name("launcher.notifications");
     let mut launcher = Command::new(BOOKSHOP)
         .env("NOTIFICATIONS_QUEUE", &queue)
+        // If the test fails before it deletes the queue, the broker does.
+        .env("NOTIFICATIONS_QUEUE_EXPIRES_MS", "60000")
         .args(["--notifications-port", &notifications_port.to_string()])
         .args(["--inventory-port", &inventory_port.to_string()])
         .args(["--payments-port", &payments_port.to_string()])

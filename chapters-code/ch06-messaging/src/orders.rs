@@ -34,6 +34,7 @@ pub struct BrokerFlags {
     about = "The Bookshop orders service, publishing its events",
     version
 )]
+#[group(id = "outbox")]
 pub struct Config {
     #[command(flatten)]
     pub orders: chapter5::Config,
@@ -103,4 +104,17 @@ pub async fn run_registered(
     let registration = config.registry.registration("orders", bound);
     let shutdown = register_until(registry, registration, shutdown);
     serve(listener, &config.orders, &config.broker, catalog, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a command's definition only when it parses: check both
+    /// here, not when a reader first runs the binary.
+    #[test]
+    fn the_command_lines_are_well_formed() {
+        super::Config::command().debug_assert();
+        super::RegisteredConfig::command().debug_assert();
+    }
 }

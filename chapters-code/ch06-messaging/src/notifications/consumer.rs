@@ -85,6 +85,8 @@ pub struct ConsumerConfig {
     /// Tries before a failing message is dead-lettered.
     pub max_attempts: u32,
     pub max_backoff: Duration,
+    /// Extra arguments for the queue (e.g. `x-expires` for a throwaway one).
+    pub queue_arguments: FieldTable,
 }
 
 impl ConsumerConfig {
@@ -99,6 +101,7 @@ impl ConsumerConfig {
             prefetch: 20,
             max_attempts: 5,
             max_backoff: Duration::from_secs(5),
+            queue_arguments: FieldTable::default(),
         }
     }
 }
@@ -109,11 +112,14 @@ impl ConsumerConfig {
 pub async fn run<H: Handler>(handler: Arc<H>, config: ConsumerConfig, connected: Arc<AtomicBool>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match session(handler.as_ref(), &config, &connected).await {
+        let ended = session(handler.as_ref(), &config, &connected).await;
+        if connected.swap(false, Ordering::SeqCst) {
+            backoff = Duration::from_millis(100); // it was up: start short again
+        }
+        match ended {
             Ok(()) => tracing::warn!("the broker closed the consumer"),
             Err(err) => tracing::warn!(%err, retry_in = ?backoff, "consumer disconnected"),
         }
-        connected.store(false, Ordering::SeqCst);
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(config.max_backoff);
     }
@@ -139,7 +145,12 @@ async fn session<H: Handler>(
     let keys: Vec<&str> = config.routing_keys.iter().map(String::as_str).collect();
     config
         .topology
-        .declare_queue(&channel, &config.queue, &keys, FieldTable::default())
+        .declare_queue(
+            &channel,
+            &config.queue,
+            &keys,
+            config.queue_arguments.clone(),
+        )
         .await?;
     let mut deliveries = channel
         .basic_consume(

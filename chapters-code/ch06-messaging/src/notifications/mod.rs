@@ -16,6 +16,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use lapin::types::AMQPValue;
 use serde::{Deserialize, Serialize};
 
 use ch01_autonomy::health::{self, Health};
@@ -69,6 +70,12 @@ pub struct Config {
     /// Tries before a failing message goes to the dead-letter queue.
     #[arg(long, env = "NOTIFICATIONS_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
+
+    /// Delete the queue after this many milliseconds without a consumer.
+    /// Only for throwaway queues (tests, demos): a real service's queue
+    /// must outlive its consumer, or events are lost while it is down.
+    #[arg(long, env = "NOTIFICATIONS_QUEUE_EXPIRES_MS")]
+    pub queue_expires_ms: Option<u32>,
 }
 
 impl Config {
@@ -76,6 +83,11 @@ impl Config {
         let mut consumer = ConsumerConfig::new(&self.amqp_addr, &self.queue);
         consumer.prefetch = self.prefetch;
         consumer.max_attempts = self.max_attempts;
+        if let Some(expires) = self.queue_expires_ms {
+            consumer
+                .queue_arguments
+                .insert("x-expires".into(), AMQPValue::LongUInt(expires));
+        }
         consumer
     }
 }

@@ -71,10 +71,10 @@ async fn within<T, E: Into<RelayError>>(
 /// Runs for ever: connect, publish until something breaks, wait, connect
 /// again. Nothing is lost while it waits: the events stay in the outbox.
 pub async fn run(outbox: Outbox, config: RelayConfig) {
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = FIRST_BACKOFF;
     loop {
-        match session(&outbox, &config).await {
-            Ok(()) => backoff = Duration::from_millis(100),
+        match session(&outbox, &config, &mut backoff).await {
+            Ok(()) => {}
             Err(err) => {
                 let waiting = outbox.pending_count().await.unwrap_or(-1);
                 tracing::warn!(%err, waiting, retry_in = ?backoff, "relay is not publishing");
@@ -88,7 +88,13 @@ pub async fn run(outbox: Outbox, config: RelayConfig) {
 
 /// One connection's worth of publishing: returns when the connection or
 /// the channel fails.
-async fn session(outbox: &Outbox, config: &RelayConfig) -> Result<(), RelayError> {
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+async fn session(
+    outbox: &Outbox,
+    config: &RelayConfig,
+    backoff: &mut Duration,
+) -> Result<(), RelayError> {
     let connection = within(
         "connect",
         Connection::connect(&config.amqp_addr, ConnectionProperties::default()),
@@ -100,6 +106,7 @@ async fn session(outbox: &Outbox, config: &RelayConfig) -> Result<(), RelayError
         .await?;
     config.topology.declare_exchanges(&channel).await?;
     tracing::info!("relay connected to the broker");
+    *backoff = FIRST_BACKOFF; // the next outage starts waiting short again
     loop {
         let events = outbox.pending(config.batch).await?;
         if events.is_empty() {
