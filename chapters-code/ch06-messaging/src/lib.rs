@@ -13,6 +13,7 @@
 //! - [`notifications`]: the notifications service, a reliable consumer
 //!   with an inbox: manual acks, prefetch, bounded retries, dead letters.
 
+pub mod broker;
 pub mod events;
 pub mod notifications;
 pub mod orders;

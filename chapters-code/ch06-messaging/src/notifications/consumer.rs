@@ -14,13 +14,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Confirmation};
 
+use crate::broker::{BrokerError, confirmed_channel, within};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
 use crate::topology::Topology;
 
@@ -52,24 +50,15 @@ pub enum HandlerError {
 /// Why a consumer session ended.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
-    #[error("the broker: {0}")]
-    Broker(#[from] lapin::Error),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
     #[error("a retry or dead letter was not confirmed by the broker")]
     NotHandedOn,
-    #[error("no answer from the broker within {0:?} ({1})")]
-    Timeout(Duration, &'static str),
 }
 
-/// The longest the consumer waits to connect, or for a confirm.
-pub const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
-
-async fn within<T>(
-    what: &'static str,
-    future: impl Future<Output = lapin::Result<T>>,
-) -> Result<T, ConsumeError> {
-    match tokio::time::timeout(BROKER_TIMEOUT, future).await {
-        Ok(result) => Ok(result?),
-        Err(_) => Err(ConsumeError::Timeout(BROKER_TIMEOUT, what)),
+impl From<lapin::Error> for ConsumeError {
+    fn from(err: lapin::Error) -> Self {
+        ConsumeError::Broker(err.into())
     }
 }
 
@@ -130,15 +119,7 @@ async fn session<H: Handler>(
     config: &ConsumerConfig,
     connected: &AtomicBool,
 ) -> Result<(), ConsumeError> {
-    let connection = within(
-        "connect",
-        Connection::connect(&config.amqp_addr, ConnectionProperties::default()),
-    )
-    .await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    let (_connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     channel
         .basic_qos(config.prefetch, BasicQosOptions::default())
         .await?;

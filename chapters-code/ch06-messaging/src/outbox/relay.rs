@@ -9,10 +9,11 @@
 
 use std::time::Duration;
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use lapin::options::BasicPublishOptions;
+use lapin::{BasicProperties, Channel, Confirmation};
 
 use super::{Outbox, PendingEvent};
+use crate::broker::{BrokerError, confirmed_channel, within};
 use crate::topology::Topology;
 
 /// How the relay runs.
@@ -43,27 +44,15 @@ impl RelayConfig {
 /// Why a connected session of the relay ended.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("the broker: {0}")]
-    Broker(#[from] lapin::Error),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
     #[error("the outbox: {0}")]
     Outbox(#[from] super::StoreError),
-    #[error("no answer from the broker within {0:?} ({1})")]
-    Timeout(Duration, &'static str),
 }
 
-/// The longest the relay waits for the broker to connect or confirm: a
-/// broker that is restarting can accept a TCP connection and then say
-/// nothing, and a confirm can be lost with its connection.
-pub const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `future`, or [`RelayError::Timeout`] after [`BROKER_TIMEOUT`].
-async fn within<T, E: Into<RelayError>>(
-    what: &'static str,
-    future: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, RelayError> {
-    match tokio::time::timeout(BROKER_TIMEOUT, future).await {
-        Ok(result) => result.map_err(Into::into),
-        Err(_) => Err(RelayError::Timeout(BROKER_TIMEOUT, what)),
+impl From<lapin::Error> for RelayError {
+    fn from(err: lapin::Error) -> Self {
+        RelayError::Broker(err.into())
     }
 }
 
@@ -86,24 +75,16 @@ pub async fn run(outbox: Outbox, config: RelayConfig) {
 }
 // ANCHOR_END: run
 
-/// One connection's worth of publishing: returns when the connection or
-/// the channel fails.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
+/// One connection's worth of publishing: returns when the connection or
+/// the channel fails.
 async fn session(
     outbox: &Outbox,
     config: &RelayConfig,
     backoff: &mut Duration,
 ) -> Result<(), RelayError> {
-    let connection = within(
-        "connect",
-        Connection::connect(&config.amqp_addr, ConnectionProperties::default()),
-    )
-    .await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    let (_connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     config.topology.declare_exchanges(&channel).await?;
     tracing::info!("relay connected to the broker");
     *backoff = FIRST_BACKOFF; // the next outage starts waiting short again
