@@ -63,19 +63,6 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
         run("cargo", &[&all[..], &lint].concat())
     })?;
     step("tests", || run_tests(root))?;
-    // Alone, after the others: it stops and starts the local RabbitMQ.
-    step("drill: a broker restart under load", || {
-        let drill = [
-            "test",
-            "-p",
-            "bookshop",
-            "--test",
-            "drill",
-            "--",
-            "--ignored",
-        ];
-        run("cargo", &drill)
-    })?;
     step("exercises, both ways", || exercises::check_all(root))?;
     step("book code includes", || book::check_code(root))?;
     step("book build with link check", || book::build(false))?;

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use ch01_autonomy::{server, telemetry};
 use ch03_registry::{registry, services as chapter3};
 use ch04_gateway::{gateway, identity};
-use ch05_soa::{inventory, payments};
-use ch06_messaging::{notifications, orders};
+use ch05_soa::payments;
+use ch06_messaging::{inventory, notifications, orders};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -97,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
                 Service::Registry(config) => registry::run(config, shutdown).await,
                 Service::Identity(config) => identity::run(config, shutdown).await,
                 Service::Gateway(config) => gateway::run(config, shutdown).await,
+                // Chapter 6's inventory: releases stock on `order.cancelled`.
                 Service::Inventory(config) => inventory::run(config, shutdown).await,
                 Service::Payments(config) => payments::run(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.

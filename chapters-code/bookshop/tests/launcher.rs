@@ -27,10 +27,13 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     // A queue of this run's own, deleted at the end: the real one may hold
     // a reader's events.
     let queue = testkit::unique_name("launcher.notifications");
+    let inventory_queue = testkit::unique_name("launcher.inventory");
     let mut launcher = Command::new(BOOKSHOP)
         .env("NOTIFICATIONS_QUEUE", &queue)
-        // If the test fails before it deletes the queue, the broker does.
+        .env("INVENTORY_QUEUE", &inventory_queue)
+        // If the test fails before it deletes the queues, the broker does.
         .env("NOTIFICATIONS_QUEUE_EXPIRES_MS", "60000")
+        .env("INVENTORY_QUEUE_EXPIRES_MS", "60000")
         .args(["--notifications-port", &notifications_port.to_string()])
         .args(["--inventory-port", &inventory_port.to_string()])
         .args(["--payments-port", &payments_port.to_string()])
@@ -200,7 +203,12 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
 
     let connection = testkit::amqp::connect().await.unwrap();
     let channel = connection.create_channel().await.unwrap();
-    for name in [queue.clone(), format!("{queue}.dead-letter")] {
+    for name in [
+        queue.clone(),
+        format!("{queue}.dead-letter"),
+        inventory_queue.clone(),
+        format!("{inventory_queue}.dead-letter"),
+    ] {
         channel
             .queue_delete(name.as_str().into(), Default::default())
             .await

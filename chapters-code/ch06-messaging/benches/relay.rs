@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use ch06_messaging::consumer::{self, ConsumerConfig};
 use ch06_messaging::notifications::Notifier;
-use ch06_messaging::notifications::consumer::{self, ConsumerConfig};
 use ch06_messaging::notifications::store::NotificationStore;
 use ch06_messaging::outbox::relay::{self, RelayConfig};
 use ch06_messaging::outbox::{MIGRATOR, Outbox};

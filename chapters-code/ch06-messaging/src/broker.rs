@@ -7,6 +7,44 @@ use std::time::Duration;
 use lapin::options::ConfirmSelectOptions;
 use lapin::{Channel, Connection, ConnectionProperties};
 
+use crate::topology::Topology;
+
+/// Where the broker is and which exchanges to use: the same flags for
+/// every service of this chapter.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BrokerFlags {
+    /// The RabbitMQ broker. Every service here works without it for a
+    /// while: orders keeps events in its outbox, consumers reconnect.
+    #[arg(
+        long,
+        env = "AMQP_ADDR",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    pub amqp_addr: String,
+
+    /// The topic exchange events are published to.
+    #[arg(long, env = "EVENTS_EXCHANGE", default_value = "bookshop.events")]
+    pub events_exchange: String,
+
+    /// The exchange rejected messages go to.
+    #[arg(
+        long,
+        env = "DEAD_LETTER_EXCHANGE",
+        default_value = "bookshop.dead-letter"
+    )]
+    pub dead_letter_exchange: String,
+}
+
+impl BrokerFlags {
+    pub fn topology(&self) -> Topology {
+        Topology {
+            events: self.events_exchange.clone(),
+            dead_letter: self.dead_letter_exchange.clone(),
+        }
+    }
+}
+
 /// The longest either side waits for the broker to connect or confirm: a
 /// broker that is restarting can accept a TCP connection and then say
 /// nothing, and a confirm can be lost with its connection.

@@ -10,11 +10,17 @@
 //!   the change they report, and the [`relay`](outbox::relay) that
 //!   publishes them with publisher confirms.
 //! - [`orders`]: chapter 5's orders with the outbox and the relay.
-//! - [`notifications`]: the notifications service, a reliable consumer
-//!   with an inbox: manual acks, prefetch, bounded retries, dead letters.
+//! - [`consumer`]: a reliable consumer: manual acks, prefetch, bounded
+//!   retries, dead letters, reconnects; the services give it a handler.
+//! - [`notifications`]: the notifications service, a consumer with an
+//!   inbox, so a redelivered event notifies once.
+//! - [`inventory`]: chapter 5's inventory, releasing stock when it hears
+//!   `order.cancelled` (choreography instead of a call from the saga).
 
 pub mod broker;
+pub mod consumer;
 pub mod events;
+pub mod inventory;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;

@@ -10,22 +10,29 @@ use anyhow::Context;
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch03_registry::discovery::cache::Discovery;
 use ch03_registry::services::{RegistryFlags, register_until};
-use ch05_soa::orders::{self as chapter5, App};
+use ch05_soa::orders::{self as chapter5, App, Extensions, StockRelease};
 
+use crate::broker::BrokerFlags;
 use crate::outbox::relay::{self, RelayConfig};
 use crate::outbox::{MIGRATOR, Outbox};
 
+/// What chapter 6 adds to chapter 5's orders' command line.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BrokerFlags {
-    /// The RabbitMQ broker the relay publishes to. Orders works without
-    /// it: events wait in the outbox until it answers.
+pub struct EventFlags {
+    #[command(flatten)]
+    pub broker: BrokerFlags,
+
+    /// Who gives the stock of a cancelled checkout back: inventory, when
+    /// it hears `order.cancelled` (`event`), or the saga, by calling
+    /// inventory as in chapter 5 (`call`). Use `call` with chapter 5's
+    /// inventory, which does not listen.
     #[arg(
         long,
-        env = "AMQP_ADDR",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        hide_env_values = true
+        env = "ORDERS_STOCK_RELEASE",
+        value_enum,
+        default_value = "event"
     )]
-    pub amqp_addr: String,
+    pub stock_release: StockRelease,
 }
 
 #[derive(Debug, Clone, clap::Parser)]
@@ -39,7 +46,7 @@ pub struct Config {
     #[command(flatten)]
     pub orders: chapter5::Config,
     #[command(flatten)]
-    pub broker: BrokerFlags,
+    pub events: EventFlags,
 }
 
 // ANCHOR: serve
@@ -48,17 +55,23 @@ pub struct Config {
 async fn serve(
     listener: tokio::net::TcpListener,
     config: &chapter5::Config,
-    broker: &BrokerFlags,
+    events: &EventFlags,
     catalog: CatalogClient,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let inventory: Arc<dyn Locate> = Arc::new(config.inventory_url.clone());
     let payments: Arc<dyn Locate> = Arc::new(config.payments_url.clone());
-    let app = App::open_with(config, catalog, inventory, payments, Some(&MIGRATOR)).await?;
+    let extensions = Extensions {
+        migrations: Some(&MIGRATOR),
+        stock_release: events.stock_release,
+    };
+    let app = App::open_with(config, catalog, inventory, payments, extensions).await?;
     let outbox = Outbox::open(&config.orders.database_url)
         .await
         .context("cannot open the outbox")?;
-    let relay = tokio::spawn(relay::run(outbox, RelayConfig::new(&broker.amqp_addr)));
+    let mut relay_config = RelayConfig::new(&events.broker.amqp_addr);
+    relay_config.topology = events.broker.topology();
+    let relay = tokio::spawn(relay::run(outbox, relay_config));
     let retry = Duration::from_millis(config.saga_retry_ms);
     let served = chapter5::serve_on(listener, app, retry, shutdown).await;
     relay.abort();
@@ -72,9 +85,18 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = ch02_communication::orders::bind(&config.orders.orders).await?;
+    serve_on(listener, config, shutdown).await
+}
+
+/// [`run`] on a listener bound elsewhere (a test's, say).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let catalog = CatalogClient::new(&config.orders.orders.catalog_client_config())
         .context("cannot set up the catalog client")?;
-    serve(listener, &config.orders, &config.broker, catalog, shutdown).await
+    serve(listener, &config.orders, &config.events, catalog, shutdown).await
 }
 
 /// Orders in the running system: registered, the catalog found through
@@ -85,7 +107,7 @@ pub struct RegisteredConfig {
     #[command(flatten)]
     pub orders: chapter5::Config,
     #[command(flatten)]
-    pub broker: BrokerFlags,
+    pub events: EventFlags,
     #[command(flatten)]
     pub registry: RegistryFlags,
 }
@@ -95,6 +117,15 @@ pub async fn run_registered(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = ch02_communication::orders::bind(&config.orders.orders).await?;
+    serve_registered(listener, config, shutdown).await
+}
+
+/// [`run_registered`] on a listener bound elsewhere (a test's, say).
+pub async fn serve_registered(
+    listener: tokio::net::TcpListener,
+    config: RegisteredConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let registry = config.registry.client()?;
     let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
@@ -103,7 +134,7 @@ pub async fn run_registered(
             .context("cannot set up the catalog client")?;
     let registration = config.registry.registration("orders", bound);
     let shutdown = register_until(registry, registration, shutdown);
-    serve(listener, &config.orders, &config.broker, catalog, shutdown).await
+    serve(listener, &config.orders, &config.events, catalog, shutdown).await
 }
 
 #[cfg(test)]

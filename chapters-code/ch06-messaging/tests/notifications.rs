@@ -1,133 +1,26 @@
 //! The notifications consumer against a real RabbitMQ: duplicates, poison
 //! messages and a handler that keeps failing.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use ch01_autonomy::server;
-use ch06_messaging::events::Envelope;
-use ch06_messaging::notifications::consumer::{
-    self, ConsumerConfig, Handler, HandlerError, REASON_HEADER,
-};
+use ch06_messaging::consumer::{self, Handler, HandlerError};
+use ch06_messaging::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
 use ch06_messaging::notifications::store::NotificationStore;
 use ch06_messaging::notifications::{self, NotificationList, Notifier};
-use ch06_messaging::topology::{Topology, dead_letter_queue};
-use lapin::message::BasicGetMessage;
-use lapin::options::{
-    BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions,
-    QueueDeleteOptions,
-};
-use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection};
-use serde_json::json;
+use common::{Broker, event, reason};
 use testkit::{TempDb, TestServer};
 
-/// A queue and exchanges of this test's own, and a publisher.
-struct Broker {
-    connection: Connection,
-    channel: Channel,
-    config: ConsumerConfig,
-}
-
 async fn broker() -> Broker {
-    let addr = testkit::amqp::amqp_addr().await.expect("a RabbitMQ broker");
-    let connection = testkit::amqp::connect().await.unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .unwrap();
-    let mut config = ConsumerConfig::new(addr, testkit::unique_name("ch06.notifications"));
-    config.topology = Topology {
-        events: testkit::unique_name("ch06.events"),
-        dead_letter: testkit::unique_name("ch06.dead-letter"),
-    };
-    config.max_attempts = 3;
-    // Declared here too (the same declaration), so that nothing published
-    // before the consumer starts is unroutable.
-    let keys: Vec<&str> = config.routing_keys.iter().map(String::as_str).collect();
-    config
-        .topology
-        .declare_queue(&channel, &config.queue, &keys, FieldTable::default())
-        .await
-        .unwrap();
-    Broker {
-        connection,
-        channel,
-        config,
-    }
-}
-
-impl Broker {
-    async fn publish(&self, routing_key: &str, body: &[u8]) {
-        let confirm = self
-            .channel
-            .basic_publish(
-                self.config.topology.events.as_str().into(),
-                routing_key.into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                body,
-                BasicProperties::default().with_delivery_mode(2),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        assert!(confirm.is_ack());
-    }
-
-    /// The next dead letter, within 10 s.
-    async fn dead_letter(&self) -> BasicGetMessage {
-        let queue = dead_letter_queue(&self.config.queue);
-        for _ in 0..200 {
-            if let Some(message) = self
-                .channel
-                .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
-                .await
-                .unwrap()
-            {
-                return message;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("nothing was dead-lettered");
-    }
-
-    async fn delete(self) {
-        let dead = dead_letter_queue(&self.config.queue);
-        for queue in [&self.config.queue, &dead] {
-            self.channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await
-                .unwrap();
-        }
-        let topology = &self.config.topology;
-        for exchange in [&topology.events, &topology.dead_letter] {
-            self.channel
-                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await
-                .unwrap();
-        }
-        self.connection.close(200, "done".into()).await.unwrap();
-    }
-}
-
-fn event(id: &str, kind: &str, order_id: i64) -> Vec<u8> {
-    let envelope = Envelope {
-        specversion: "1.0".to_owned(),
-        id: id.to_owned(),
-        kind: kind.to_owned(),
-        source: "/orders".to_owned(),
-        subject: order_id.to_string(),
-        time: "2026-11-28T12:00:00.000Z".to_owned(),
-        datacontenttype: "application/json".to_owned(),
-        data: json!({"order_id": order_id, "reason": "the payment was declined"}),
-    };
-    serde_json::to_vec(&envelope).unwrap()
+    common::broker(
+        "ch06.notifications",
+        &[ORDER_PLACED, ORDER_CONFIRMED, ORDER_CANCELLED],
+    )
+    .await
 }
 
 async fn until_count(store: &NotificationStore, n: i64) {
@@ -138,14 +31,6 @@ async fn until_count(store: &NotificationStore, n: i64) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("fewer than {n} notifications");
-}
-
-fn reason(message: &BasicGetMessage) -> String {
-    let headers = message.delivery.properties.headers().clone().unwrap();
-    match headers.inner().get(REASON_HEADER) {
-        Some(AMQPValue::LongString(reason)) => reason.to_string(),
-        other => panic!("no reason header: {other:?}"),
-    }
 }
 
 // ANCHOR: duplicate

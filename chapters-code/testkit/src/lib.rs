@@ -9,6 +9,8 @@
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
 //! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
+//! - [`broker_node`] (feature `amqp`): a RabbitMQ node of a test's own,
+//!   for drills that restart the broker.
 //! - [`etcd`] (feature `etcd`): find an etcd cluster.
 //!
 //! Brokers and etcd are found in the same order everywhere: the environment
@@ -19,6 +21,8 @@
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
+#[cfg(feature = "amqp")]
+pub mod broker_node;
 pub mod db;
 #[cfg(feature = "etcd")]
 pub mod etcd;

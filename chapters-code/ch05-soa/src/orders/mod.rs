@@ -20,6 +20,7 @@ use ch02_communication::orders::{self as chapter2, AppState as OrdersState};
 
 use clients::{InventoryClient, PaymentsClient};
 use saga::Checkout;
+pub use saga::StockRelease;
 
 // ANCHOR: config
 #[derive(Debug, Clone, clap::Parser)]
@@ -64,6 +65,16 @@ pub struct Config {
 }
 // ANCHOR_END: config
 
+/// What a later chapter changes in orders, without a copy of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extensions<'a> {
+    /// That chapter's migrations, run after this chapter's on the same
+    /// database.
+    pub migrations: Option<&'a sqlx::migrate::Migrator>,
+    /// Who releases the stock of a cancelled checkout.
+    pub stock_release: StockRelease,
+}
+
 /// An orders service with checkout, ready to serve.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -79,22 +90,22 @@ impl App {
             catalog,
             Arc::new(config.inventory_url.clone()),
             Arc::new(config.payments_url.clone()),
-            None,
+            Extensions::default(),
         )
         .await
     }
 
-    /// With locators for inventory and payments built elsewhere, and a
-    /// later chapter's migrations for the same database (`later`).
+    /// With locators for inventory and payments built elsewhere, and what
+    /// a later chapter changes.
     pub async fn open_with(
         config: &Config,
         catalog: CatalogClient,
         inventory: Arc<dyn Locate>,
         payments: Arc<dyn Locate>,
-        later: Option<&sqlx::migrate::Migrator>,
+        extensions: Extensions<'_>,
     ) -> anyhow::Result<Self> {
         let url = &config.orders.database_url;
-        let (store, sagas) = store::open_with(url, later)
+        let (store, sagas) = store::open_with(url, extensions.migrations)
             .await
             .with_context(|| format!("cannot open the orders database {url}"))?;
         let timeout = Duration::from_millis(config.step_timeout_ms);
@@ -102,13 +113,16 @@ impl App {
             .context("cannot set up the inventory client")?;
         let payments =
             PaymentsClient::new(payments, timeout).context("cannot set up the payments client")?;
-        let checkout = Arc::new(Checkout::new(
-            store.clone(),
-            sagas.clone(),
-            inventory,
-            payments,
-            Duration::from_secs(config.saga_deadline_secs),
-        ));
+        let checkout = Arc::new(
+            Checkout::new(
+                store.clone(),
+                sagas.clone(),
+                inventory,
+                payments,
+                Duration::from_secs(config.saga_deadline_secs),
+            )
+            .with_stock_release(extensions.stock_release),
+        );
         Ok(Self {
             state: http::AppState {
                 orders: OrdersState { store, catalog },

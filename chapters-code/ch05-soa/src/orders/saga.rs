@@ -27,6 +27,18 @@ pub enum Progress {
     Busy,
 }
 
+/// Who gives the stock back when a checkout is cancelled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum StockRelease {
+    /// Compensation calls inventory's release (orchestration, this chapter).
+    #[default]
+    Call,
+    /// Inventory releases when it hears `order.cancelled` (choreography,
+    /// chapter 6): compensation only refunds, then cancels the order.
+    #[value(name = "event")]
+    OnCancelledEvent,
+}
+
 /// The orchestrator: owns the saga's state, calls the providers.
 #[derive(Debug)]
 pub struct Checkout {
@@ -36,6 +48,7 @@ pub struct Checkout {
     payments: PaymentsClient,
     /// How long reserve and charge are retried before the saga gives up.
     deadline: Duration,
+    stock_release: StockRelease,
     running: Mutex<HashSet<i64>>,
 }
 
@@ -56,8 +69,15 @@ impl Checkout {
             inventory,
             payments,
             deadline,
+            stock_release: StockRelease::Call,
             running: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Leaves the release of stock to someone else (see [`StockRelease`]).
+    pub fn with_stock_release(mut self, stock_release: StockRelease) -> Self {
+        self.stock_release = stock_release;
+        self
     }
 
     // ANCHOR: run
@@ -153,7 +173,9 @@ impl Checkout {
     async fn compensate(&self, order: &Order) -> StepResult {
         let key = saga_key(order);
         self.payments.refund(&key).await?;
-        self.inventory.release(&key).await?;
+        if self.stock_release == StockRelease::Call {
+            self.inventory.release(&key).await?;
+        }
         self.sagas
             .finish(order.id, Outcome::Cancelled)
             .await
@@ -202,7 +224,13 @@ fn give_up(saga: &SagaState, err: &CallError) -> Option<String> {
 
 /// The id inventory and payments know this order by.
 pub fn saga_key(order: &Order) -> String {
-    order.id.to_string()
+    saga_key_of(order.id)
+}
+
+/// The key of the saga of order `order_id`: what inventory and payments
+/// know the order by.
+pub fn saga_key_of(order_id: i64) -> String {
+    order_id.to_string()
 }
 
 /// A database error inside a step: retried like an unavailable provider.

@@ -3,7 +3,6 @@
 //! orders: if orders is down, notifications still answers, and if
 //! notifications is down, orders still takes orders.
 
-pub mod consumer;
 pub mod store;
 
 use std::future::Future;
@@ -16,15 +15,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use lapin::types::AMQPValue;
 use serde::{Deserialize, Serialize};
 
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::problem::Problem;
 use ch01_autonomy::server;
 
+use crate::broker::BrokerFlags;
+use crate::consumer::{self, ConsumerConfig, Handler, HandlerError};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
-use consumer::{ConsumerConfig, Handler, HandlerError};
 use store::{Notification, NotificationStore};
 
 #[derive(Debug, Clone, clap::Parser)]
@@ -46,14 +45,8 @@ pub struct Config {
     )]
     pub database_url: String,
 
-    /// The RabbitMQ broker.
-    #[arg(
-        long,
-        env = "AMQP_ADDR",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        hide_env_values = true
-    )]
-    pub amqp_addr: String,
+    #[command(flatten)]
+    pub broker: BrokerFlags,
 
     /// The service's queue (declared, with its dead-letter queue, at start).
     #[arg(
@@ -80,14 +73,11 @@ pub struct Config {
 
 impl Config {
     pub fn consumer(&self) -> ConsumerConfig {
-        let mut consumer = ConsumerConfig::new(&self.amqp_addr, &self.queue);
+        let mut consumer = ConsumerConfig::new(&self.broker.amqp_addr, &self.queue)
+            .expiring(self.queue_expires_ms);
+        consumer.topology = self.broker.topology();
         consumer.prefetch = self.prefetch;
         consumer.max_attempts = self.max_attempts;
-        if let Some(expires) = self.queue_expires_ms {
-            consumer
-                .queue_arguments
-                .insert("x-expires".into(), AMQPValue::LongUInt(expires));
-        }
         consumer
     }
 }
@@ -182,6 +172,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = server::bind(config.listen, "NOTIFICATIONS_LISTEN").await?;
+    serve(listener, config, shutdown).await
+}
+
+/// [`run`] on a listener bound elsewhere (a test's, say).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = NotificationStore::open(&config.database_url)
         .await
         .with_context(|| format!("cannot open {}", config.database_url))?;

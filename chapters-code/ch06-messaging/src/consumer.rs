@@ -54,6 +54,8 @@ pub enum ConsumeError {
     Broker(#[from] BrokerError),
     #[error("a retry or dead letter was not confirmed by the broker")]
     NotHandedOn,
+    #[error("the connection to the broker is gone")]
+    ConnectionLost,
 }
 
 impl From<lapin::Error> for ConsumeError {
@@ -93,6 +95,17 @@ impl ConsumerConfig {
             queue_arguments: FieldTable::default(),
         }
     }
+
+    /// Only for throwaway queues (tests, demos): the broker deletes the
+    /// queue after `expires_ms` without a consumer. A real service's queue
+    /// must outlive its consumer, or events are lost while it is down.
+    pub fn expiring(mut self, expires_ms: Option<u32>) -> Self {
+        if let Some(expires) = expires_ms {
+            self.queue_arguments
+                .insert("x-expires".into(), AMQPValue::LongUInt(expires));
+        }
+        self
+    }
 }
 
 // ANCHOR: run
@@ -119,7 +132,7 @@ async fn session<H: Handler>(
     config: &ConsumerConfig,
     connected: &AtomicBool,
 ) -> Result<(), ConsumeError> {
-    let (_connection, channel) = confirmed_channel(&config.amqp_addr).await?;
+    let (connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     channel
         .basic_qos(config.prefetch, BasicQosOptions::default())
         .await?;
@@ -143,11 +156,28 @@ async fn session<H: Handler>(
         .await?;
     connected.store(true, Ordering::SeqCst);
     tracing::info!(queue = %config.queue, "consuming");
-    while let Some(delivery) = deliveries.next().await {
-        process(handler, config, &channel, delivery?).await?;
+    loop {
+        // The stream ends or errs when the connection drops, as a rule;
+        // the check every second covers the rare drop it misses, which
+        // would otherwise leave the consumer waiting for ever.
+        let next = tokio::select! {
+            next = deliveries.next() => next,
+            () = tokio::time::sleep(CONNECTION_CHECK) => {
+                if connection.status().connected() {
+                    continue;
+                }
+                return Err(ConsumeError::ConnectionLost);
+            }
+        };
+        match next {
+            Some(delivery) => process(handler, config, &channel, delivery?).await?,
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
+
+/// How often an idle consumer checks that its connection is still there.
+const CONNECTION_CHECK: Duration = Duration::from_secs(1);
 // ANCHOR_END: run
 
 // ANCHOR: process
@@ -183,7 +213,7 @@ async fn process<H: Handler>(
         }
     }
     // Only now: the work is done, or the message is safely somewhere else.
-    delivery.ack(BasicAckOptions::default()).await?;
+    within("ack", delivery.ack(BasicAckOptions::default())).await?;
     Ok(())
 }
 // ANCHOR_END: process

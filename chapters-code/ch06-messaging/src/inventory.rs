@@ -1,0 +1,127 @@
+//! Inventory in chapter 6: chapter 5's inventory, plus a consumer that
+//! gives the stock of a cancelled order back when it hears
+//! `order.cancelled`. Reserving stays a request: checkout must know at
+//! once whether the books are there. Releasing is something that
+//! happened to the order, and inventory can act on it in its own time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use ch01_autonomy::server;
+use ch05_soa::inventory::store::ReserveError;
+use ch05_soa::inventory::{self as chapter5, InventoryStore};
+use ch05_soa::orders::saga::saga_key_of;
+
+use crate::broker::BrokerFlags;
+use crate::consumer::{self, ConsumerConfig, Handler, HandlerError};
+use crate::events::{Envelope, ORDER_CANCELLED};
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "ch06-inventory",
+    about = "The Bookshop inventory service, releasing stock on order.cancelled",
+    version
+)]
+#[group(id = "stock_events")]
+pub struct Config {
+    #[command(flatten)]
+    pub inventory: chapter5::Config,
+
+    #[command(flatten)]
+    pub broker: BrokerFlags,
+
+    /// The inventory's queue for order events (declared, with its
+    /// dead-letter queue, at start).
+    #[arg(long, env = "INVENTORY_QUEUE", default_value = "inventory.orders")]
+    pub queue: String,
+
+    /// Delete the queue after this many milliseconds without a consumer;
+    /// only for throwaway queues (tests, demos).
+    #[arg(long, env = "INVENTORY_QUEUE_EXPIRES_MS")]
+    pub queue_expires_ms: Option<u32>,
+}
+
+impl Config {
+    pub fn consumer(&self) -> ConsumerConfig {
+        let mut consumer = ConsumerConfig::new(&self.broker.amqp_addr, &self.queue)
+            .expiring(self.queue_expires_ms);
+        consumer.topology = self.broker.topology();
+        consumer.routing_keys = vec![ORDER_CANCELLED.to_owned()];
+        consumer
+    }
+}
+
+// ANCHOR: release_on_cancel
+/// Gives back the stock of a cancelled order. No inbox table here:
+/// chapter 5 made release idempotent by order id, so a redelivered event
+/// finds the reservation released and changes nothing.
+#[derive(Debug, Clone)]
+pub struct ReleaseOnCancel {
+    pub store: InventoryStore,
+}
+
+impl Handler for ReleaseOnCancel {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        if event.kind != ORDER_CANCELLED {
+            return Err(HandlerError::Malformed(format!(
+                "inventory does not handle {}",
+                event.kind
+            )));
+        }
+        let order_id = event.data["order_id"]
+            .as_i64()
+            .ok_or_else(|| HandlerError::Malformed("data.order_id is missing".to_owned()))?;
+        match self.store.release(&saga_key_of(order_id)).await {
+            Ok(_) => Ok(()),
+            // Sold and cancelled at once: retrying cannot fix that, a
+            // person must look. The dead-letter queue keeps it for them.
+            Err(err @ ReserveError::WrongState { .. }) => {
+                Err(HandlerError::Malformed(err.to_string()))
+            }
+            Err(err) => Err(HandlerError::Failed(err.to_string())),
+        }
+    }
+}
+// ANCHOR_END: release_on_cancel
+
+/// Runs inventory: chapter 5's API and the consumer beside it.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.inventory.listen, "INVENTORY_LISTEN").await?;
+    serve(listener, config, shutdown).await
+}
+
+// ANCHOR: serve
+/// [`run`] on a listener bound elsewhere (a test's, say). Readiness stays
+/// chapter 5's: inventory takes reservations with or without the broker;
+/// releases wait in its queue until it is back.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (store, router) = chapter5::app(&config.inventory.database_url).await?;
+    let consuming = tokio::spawn(consumer::run(
+        Arc::new(ReleaseOnCancel { store }),
+        config.consumer(),
+        Arc::new(AtomicBool::new(false)),
+    ));
+    let served = server::serve(listener, router, shutdown).await;
+    consuming.abort();
+    served?;
+    Ok(())
+}
+// ANCHOR_END: serve
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Config::command().debug_assert();
+    }
+}
