@@ -14,7 +14,7 @@ use lapin::options::{
     BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeleteOptions,
     QueueDeleteOptions,
 };
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::AMQPValue;
 use lapin::{BasicProperties, Channel, Connection};
 use serde_json::json;
 use testkit::{TempDb, TestServer};
@@ -43,11 +43,18 @@ pub async fn broker(prefix: &str, routing_keys: &[&str]) -> Broker {
     };
     config.routing_keys = routing_keys.iter().map(|key| (*key).to_owned()).collect();
     config.max_attempts = 3;
+    // If the test fails before it deletes the queues, the broker does.
+    config.queue_arguments = testkit::amqp::test_queue_arguments();
     // Declared here too (the same declaration), so that nothing published
     // before the consumer starts is unroutable.
     config
         .topology
-        .declare_queue(&channel, &config.queue, routing_keys, FieldTable::default())
+        .declare_queue(
+            &channel,
+            &config.queue,
+            routing_keys,
+            config.queue_arguments.clone(),
+        )
         .await
         .unwrap();
     Broker {
@@ -108,6 +115,8 @@ impl Broker {
             &self.config.topology.dead_letter,
             "--queue",
             &self.config.queue,
+            "--queue-expires-ms",
+            &testkit::amqp::TEST_QUEUE_EXPIRY_MS.to_string(),
         ]
         .map(str::to_owned)
         .to_vec()
