@@ -181,8 +181,9 @@ async fn stop_all(running: &mut [Running]) {
     }
 }
 
-/// Orders and notifications run without RabbitMQ, but the reader should
-/// know why no notification arrives.
+/// Orders, inventory and notifications run without RabbitMQ, but the
+/// reader should know why no notification arrives and why a cancelled
+/// order's stock stays reserved.
 async fn warn_if_no_broker() {
     let uri = std::env::var("AMQP_ADDR").unwrap_or_default();
     let after_at = uri.rsplit_once('@').map_or(uri.as_str(), |(_, rest)| rest);
@@ -202,7 +203,8 @@ async fn warn_if_no_broker() {
         println!(
             "bookshop: RabbitMQ is not answering on {broker} (set AMQP_ADDR to use another). \
              Orders still takes orders: their events wait in the outbox until the broker \
-             comes, and notifications catches up then."
+             comes; then notifications catches up, and inventory gives back the stock of \
+             cancelled orders."
         );
     }
 }
