@@ -18,7 +18,7 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, 
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation};
 
-use crate::broker::{BrokerError, confirmed_channel, within};
+use crate::broker::{BrokerError, BrokerFlags, confirmed_channel, within};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
 use crate::topology::Topology;
 
@@ -96,6 +96,14 @@ impl ConsumerConfig {
         }
     }
 
+    /// A consumer of `queue` on the broker and exchanges `broker` names.
+    pub fn from_flags(broker: &BrokerFlags, queue: impl Into<String>) -> Self {
+        Self {
+            topology: broker.topology(),
+            ..Self::new(&broker.amqp_addr, queue)
+        }
+    }
+
     /// Only for throwaway queues (tests, demos): the broker deletes the
     /// queue after `expires_ms` without a consumer. A real service's queue
     /// must outlive its consumer, or events are lost while it is down.
@@ -156,13 +164,15 @@ async fn session<H: Handler>(
         .await?;
     connected.store(true, Ordering::SeqCst);
     tracing::info!(queue = %config.queue, "consuming");
+    // The stream ends or errs when the connection drops, as a rule; the
+    // check every second covers the rare drop it misses, which would
+    // otherwise leave the consumer waiting for ever.
+    let mut check = tokio::time::interval(CONNECTION_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // The stream ends or errs when the connection drops, as a rule;
-        // the check every second covers the rare drop it misses, which
-        // would otherwise leave the consumer waiting for ever.
         let next = tokio::select! {
             next = deliveries.next() => next,
-            () = tokio::time::sleep(CONNECTION_CHECK) => {
+            _ = check.tick() => {
                 if connection.status().connected() {
                     continue;
                 }

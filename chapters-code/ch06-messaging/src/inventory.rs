@@ -44,9 +44,8 @@ pub struct Config {
 
 impl Config {
     pub fn consumer(&self) -> ConsumerConfig {
-        let mut consumer = ConsumerConfig::new(&self.broker.amqp_addr, &self.queue)
-            .expiring(self.queue_expires_ms);
-        consumer.topology = self.broker.topology();
+        let mut consumer =
+            ConsumerConfig::from_flags(&self.broker, &self.queue).expiring(self.queue_expires_ms);
         consumer.routing_keys = vec![ORDER_CANCELLED.to_owned()];
         consumer
     }

@@ -69,9 +69,7 @@ async fn serve(
     let outbox = Outbox::open(&config.orders.database_url)
         .await
         .context("cannot open the outbox")?;
-    let mut relay_config = RelayConfig::new(&events.broker.amqp_addr);
-    relay_config.topology = events.broker.topology();
-    let relay = tokio::spawn(relay::run(outbox, relay_config));
+    let relay = tokio::spawn(relay::run(outbox, RelayConfig::from_flags(&events.broker)));
     let retry = Duration::from_millis(config.saga_retry_ms);
     let served = chapter5::serve_on(listener, app, retry, shutdown).await;
     relay.abort();

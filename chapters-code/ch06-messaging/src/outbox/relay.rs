@@ -13,7 +13,7 @@ use lapin::options::BasicPublishOptions;
 use lapin::{BasicProperties, Channel, Confirmation};
 
 use super::{Outbox, PendingEvent};
-use crate::broker::{BrokerError, confirmed_channel, within};
+use crate::broker::{BrokerError, BrokerFlags, confirmed_channel, within};
 use crate::topology::Topology;
 
 /// How the relay runs.
@@ -37,6 +37,14 @@ impl RelayConfig {
             batch: 100,
             idle: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
+        }
+    }
+
+    /// A relay to the broker and events exchange `broker` names.
+    pub fn from_flags(broker: &BrokerFlags) -> Self {
+        Self {
+            topology: broker.topology(),
+            ..Self::new(&broker.amqp_addr)
         }
     }
 }
