@@ -4,10 +4,12 @@
 //! - `cargo xtask test`: everything CI checks, in order, with timings.
 //! - `cargo xtask book [--serve]`: build (or serve) the book.
 //! - `cargo xtask check-book`: only the book's code-include rules.
+//! - `cargo xtask architecture`: no service uses another service's modules.
 //! - `cargo xtask exercises`: every exercise's starter fails, its solution passes.
 //! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
 //! - `cargo xtask preflight`: is this machine ready for the workshop?
 
+mod architecture;
 mod book;
 mod exercises;
 mod preflight;
@@ -18,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | exercises | learn [list | reset] [--chapter N] | preflight>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | architecture | exercises | learn [list | reset] [--chapter N] | preflight>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +34,7 @@ fn main() -> anyhow::Result<()> {
             book::build(serve)
         }
         Some("check-book") => book::check_code(&root),
+        Some("architecture") => architecture::check(&root),
         Some("exercises") => exercises::check_all(&root),
         Some("learn") => exercises::learn(&root, &args[1..]),
         Some("preflight") => preflight::run(),
@@ -52,6 +55,7 @@ fn workspace_root() -> PathBuf {
 fn test_all(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     step("format", || run("cargo", &["fmt", "--all", "--check"]))?;
+    step("architecture", || architecture::check(root))?;
     step("clippy", || {
         let lint = ["--", "-D", "warnings"];
         run(

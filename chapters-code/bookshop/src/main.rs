@@ -79,11 +79,11 @@ enum Service {
     Registry(registry::Config),
     Identity(identity::ProcessConfig),
     Gateway(gateway::Config),
-    Inventory(inventory::Config),
-    Payments(payments::Config),
+    Inventory(inventory::RegisteredConfig),
+    Payments(payments::RegisteredConfig),
     Catalog(chapter3::CatalogConfig),
     Orders(orders::RegisteredConfig),
-    Notifications(notifications::Config),
+    Notifications(notifications::RegisteredConfig),
 }
 
 #[tokio::main]
@@ -98,15 +98,17 @@ async fn main() -> anyhow::Result<()> {
                 Service::Identity(config) => identity::run(config, shutdown).await,
                 Service::Gateway(config) => gateway::run(config, shutdown).await,
                 // Chapter 6's inventory: releases stock on `order.cancelled`.
-                Service::Inventory(config) => inventory::run(config, shutdown).await,
-                Service::Payments(config) => payments::run(config, shutdown).await,
+                Service::Inventory(config) => inventory::run_registered(config, shutdown).await,
+                Service::Payments(config) => payments::run_registered(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
                 Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
                 // Chapter 6's orders: chapter 5's checkout, its events
                 // published through the outbox, the catalog found through
                 // the registry.
                 Service::Orders(config) => orders::run_registered(config, shutdown).await,
-                Service::Notifications(config) => notifications::run(config, shutdown).await,
+                Service::Notifications(config) => {
+                    notifications::run_registered(config, shutdown).await
+                }
             }
         }
         None => {

@@ -104,8 +104,10 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.inventory),
                 "--database-url".to_owned(),
                 database("inventory"),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
-            envs: Vec::new(),
+            envs: token.clone(),
             try_it: format!("curl localhost:{}/v1/stock/1", ports.inventory),
             ready_path: READY,
         },
@@ -119,8 +121,10 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.payments),
                 "--database-url".to_owned(),
                 database("payments"),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
-            envs: Vec::new(),
+            envs: token.clone(),
             try_it: format!(
                 "curl localhost:{}/v1/payments -H 'content-type: application/json' \
                  -d '{{\"order_id\":\"demo-1\",\"amount_cents\":3999}}'",
@@ -138,17 +142,17 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.orders),
                 "--database-url".to_owned(),
                 database("orders"),
-                // No catalog URL: orders finds the catalog in the registry.
+                // No URLs: orders finds catalog, inventory and payments
+                // in the registry.
                 "--registry-url".to_owned(),
                 registry_url.clone(),
-                "--inventory-url".to_owned(),
-                format!("http://127.0.0.1:{}", ports.inventory),
-                "--payments-url".to_owned(),
-                format!("http://127.0.0.1:{}", ports.payments),
             ],
             envs: token.clone(),
+            // Straight to orders, on the trusted side of the gateway: the
+            // header is what the gateway sends after it verified a token.
             try_it: format!(
-                "curl -i localhost:{}/v1/orders -H 'content-type: application/json' \
+                "curl -i localhost:{}/v1/orders -H 'x-bookshop-user: ada' \
+                 -H 'content-type: application/json' \
                  -d '{{\"customer\":\"ada\",\"lines\":[{{\"book_id\":1,\"quantity\":2}}]}}'",
                 ports.orders
             ),
@@ -165,7 +169,7 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 "--registry-url".to_owned(),
                 registry_url.clone(),
             ],
-            envs: token,
+            envs: token.clone(),
             try_it: format!(
                 "curl 'localhost:{}/api/catalog/books?limit=3'",
                 ports.gateway
@@ -182,10 +186,12 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.notifications),
                 "--database-url".to_owned(),
                 database("notifications"),
+                "--registry-url".to_owned(),
+                registry_url.clone(),
             ],
-            envs: Vec::new(),
+            envs: token,
             try_it: format!(
-                "curl 'localhost:{}/v1/notifications?order_id=1'",
+                "curl 'localhost:{}/v1/notifications?order_id=1' -H 'x-bookshop-user: ada'",
                 ports.notifications
             ),
             // Live is enough: without a broker it is not ready, and the

@@ -72,6 +72,24 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         "data lives under --data-dir"
     );
 
+    // Every service registered itself (the registry is where they look).
+    let expected = json!({"catalog": 1, "gateway": 1, "identity": 1, "inventory": 1,
+                          "notifications": 1, "orders": 1, "payments": 1});
+    let mut services = Value::Null;
+    for _ in 0..50 {
+        services = reqwest::get(format!("http://127.0.0.1:{registry_port}/v1/services"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if services["services"] == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(services["services"], expected, "all seven registered");
+
     // The catalog registered itself; orders finds it through the registry.
     let listing: Value = reqwest::get(format!(
         "http://127.0.0.1:{registry_port}/v1/services/catalog"
@@ -87,6 +105,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     );
     let placed = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{orders_port}/v1/orders"))
+        // Straight to orders, as the gateway would call it for ada.
+        .header("x-bookshop-user", "ada")
         .json(&json!({"customer": "ada", "lines": [{"book_id": 1, "quantity": 2}]}))
         .send()
         .await
@@ -115,9 +135,10 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .json()
         .await
         .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
     let through_gateway = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{gateway_port}/api/orders"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(&token)
         .json(&json!({"customer": "demo", "lines": [{"book_id": 3, "quantity": 1}]}))
         .send()
         .await
@@ -145,18 +166,22 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     assert_eq!(stock["quantity"], 8, "two copies of book 1 sold");
 
     // The order's events went orders → outbox → relay → RabbitMQ →
-    // notifications.
+    // notifications, which the gateway finds in the registry.
+    let notifications = format!(
+        "http://127.0.0.1:{gateway_port}/api/notifications?order_id={}",
+        checked_out["id"]
+    );
     let mut kinds = Vec::new();
     for _ in 0..200 {
-        let list: Value = reqwest::get(format!(
-            "http://127.0.0.1:{notifications_port}/v1/notifications?order_id={}",
-            checked_out["id"]
-        ))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        let list: Value = reqwest::Client::new()
+            .get(&notifications)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         kinds = list["notifications"]
             .as_array()
             .unwrap()
@@ -170,6 +195,45 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     }
     kinds.sort();
     assert_eq!(kinds, ["order.confirmed", "order.placed"]);
+
+    // A second user sees neither demo's order nor its notifications.
+    let grace = json!({"username": "grace", "password": "a-long-password-1"});
+    let http = reqwest::Client::new();
+    let gateway = |path: &str| format!("http://127.0.0.1:{gateway_port}{path}");
+    let signed_up = http
+        .post(gateway("/api/identity/users"))
+        .json(&grace)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201);
+    let grace_token: Value = http
+        .post(gateway("/api/identity/token"))
+        .json(&grace)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grace_token = grace_token["access_token"].as_str().unwrap();
+    let demo_order = http
+        .get(gateway(&format!("/api/orders/{}", checked_out["id"])))
+        .bearer_auth(grace_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demo_order.status(), 404, "not grace's order");
+    let demo_news: Value = http
+        .get(&notifications)
+        .bearer_auth(grace_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(demo_news["notifications"], json!([]));
 
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();

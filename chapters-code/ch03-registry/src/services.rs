@@ -79,6 +79,31 @@ pub fn register_until(
 }
 // ANCHOR_END: deregister_first
 
+// ANCHOR: serve_registered
+/// The shutdown signal a registered service serves until: it deregisters
+/// first, then fires.
+pub type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Runs a service registered as `service` at the address `listener` is
+/// bound to: `serve` gets the listener and a shutdown signal that
+/// deregisters before the server drains. Every service in the running
+/// system is started this way, so every one of them can be discovered.
+pub async fn serve_registered<Served>(
+    listener: tokio::net::TcpListener,
+    registry: &RegistryFlags,
+    service: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    serve: impl FnOnce(tokio::net::TcpListener, Shutdown) -> Served,
+) -> anyhow::Result<()>
+where
+    Served: Future<Output = anyhow::Result<()>>,
+{
+    let registration = registry.registration(service, listener.local_addr()?);
+    let shutdown = register_until(registry.client()?, registration, shutdown);
+    serve(listener, Box::pin(shutdown)).await
+}
+// ANCHOR_END: serve_registered
+
 /// The catalog (HTTP + gRPC), registered as `catalog`.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(

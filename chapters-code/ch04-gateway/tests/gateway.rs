@@ -129,7 +129,8 @@ async fn world_with(limits: Limits) -> World {
         orders::App::open(&orders_db.url(), &client)
             .await
             .unwrap()
-            .into_router(),
+            // Chapter 4's orders: chapter 2's, deciding per caller.
+            .into_router_with(ch04_gateway::orders::router),
     )
     .await;
     register(&registry, "orders", "orders-1", orders_server.addr()).await;
@@ -200,6 +201,27 @@ async fn demo_token(world: &World) -> String {
         .unwrap();
     assert_eq!(response.status(), 200, "a token through the gateway");
     response.json::<TokenResponse>().await.unwrap().access_token
+}
+
+/// Signs `username` up through the gateway and returns their token.
+async fn new_user_token(world: &World, username: &str) -> String {
+    let credentials = json!({"username": username, "password": "a-long-password-1"});
+    let http = reqwest::Client::new();
+    let signed_up = http
+        .post(world.gateway.url("/api/identity/users"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201, "sign-up through the gateway");
+    let token = http
+        .post(world.gateway.url("/api/identity/token"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    token.json::<TokenResponse>().await.unwrap().access_token
 }
 
 // ANCHOR: balancing
@@ -273,6 +295,105 @@ async fn orders_need_a_token_and_accept_a_valid_one() {
     assert_eq!(placed.status(), 201);
 }
 // ANCHOR_END: protected
+
+// ANCHOR: authorization
+/// The gateway says who calls; orders decides what that caller may do
+/// with its orders. Two users, each refused the other's.
+#[tokio::test]
+async fn each_user_sees_only_their_own_orders() {
+    let world = world().await;
+    let http = reqwest::Client::new();
+    let demo = demo_token(&world).await;
+    let grace = new_user_token(&world, "grace").await;
+    let order = json!({"customer": "demo", "lines": [{"book_id": 2, "quantity": 1}]});
+
+    // Placing an order for someone else: 403.
+    let for_demo = http
+        .post(world.gateway.url("/api/orders"))
+        .bearer_auth(&grace)
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(for_demo, 403).await;
+
+    let placed: Value = http
+        .post(world.gateway.url("/api/orders"))
+        .bearer_auth(&demo)
+        .json(&order)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/orders/{}", placed["id"]);
+
+    // Someone else's order: 404, the same answer as for no order at all.
+    let mine = http.get(world.gateway.url(&path)).bearer_auth(&demo);
+    assert_eq!(mine.send().await.unwrap().status(), 200);
+    let theirs = http.get(world.gateway.url(&path)).bearer_auth(&grace);
+    assert_problem(theirs.send().await.unwrap(), 404).await;
+
+    // A listing shows the caller's orders only, and names no one else.
+    let listed: Value = http
+        .get(world.gateway.url("/api/orders"))
+        .bearer_auth(&grace)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["orders"], json!([]), "grace has no orders");
+    let spying = http
+        .get(world.gateway.url("/api/orders?customer=demo"))
+        .bearer_auth(&grace);
+    assert_problem(spying.send().await.unwrap(), 403).await;
+    let own: Value = http
+        .get(world.gateway.url("/api/orders?customer=demo"))
+        .bearer_auth(&demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["orders"][0]["id"], placed["id"]);
+}
+
+/// Orders without the gateway in front: no vouched caller is a 401. The
+/// header itself is the trust boundary (see `caller.rs`): whoever can
+/// reach orders directly can send it, so only the gateway may reach it.
+#[tokio::test]
+async fn orders_refuses_a_request_without_a_vouched_caller() {
+    let world = world().await;
+    let orders = world.registry.instances("orders").await.unwrap();
+    let base = &orders.instances[0].address;
+    let http = reqwest::Client::new();
+    let order = json!({"customer": "demo", "lines": [{"book_id": 2, "quantity": 1}]});
+    let anonymous = [
+        http.post(format!("{base}/v1/orders")).json(&order),
+        http.get(format!("{base}/v1/orders/1")),
+        http.get(format!("{base}/v1/orders")),
+        http.get(format!("{base}/v1/orders"))
+            .header("x-bookshop-user", ""),
+    ];
+    for request in anonymous {
+        assert_problem(request.send().await.unwrap(), 401).await;
+    }
+}
+
+async fn assert_problem(response: reqwest::Response, status: u16) {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], status);
+}
+// ANCHOR_END: authorization
 
 fn unsigned_token(alg: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT", "kid": "x"}).to_string());

@@ -12,7 +12,11 @@
 //! - [`orders`]: chapter 2's orders with checkout: an orchestrated saga
 //!   (reserve → charge → confirm, or compensate and cancel) that survives
 //!   a crash of orders itself.
+//! - [`contract`] and [`background`]: building blocks every service from
+//!   here on shares: the OpenAPI document, and background tasks that stop
+//!   cleanly at shutdown.
 
+pub mod background;
 pub mod contract;
 pub mod inventory;
 pub mod orders;

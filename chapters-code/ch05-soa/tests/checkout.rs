@@ -108,6 +108,7 @@ async fn a_retried_post_finds_the_finished_checkout() {
         reqwest::Client::new()
             .post(format!("{}/v1/orders", shop.orders_url()))
             .header("Idempotency-Key", "checkout-retry-1")
+            .header(common::CALLER.0, common::CALLER.1)
             .json(&common::order_body(&[(5, 1)]))
             .send()
     };

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 use ch06_messaging::consumer::{self, ConsumerConfig};
 use ch06_messaging::notifications::Notifier;
@@ -117,12 +118,14 @@ async fn relay_publishing(amqp: &str, topology: &Topology) -> f64 {
     config.topology = topology.clone();
     config.batch = u32::try_from(OUTSTANDING).unwrap();
     let started = Instant::now();
-    let running = tokio::spawn(relay::run(outbox.clone(), config));
+    let running_stop = CancellationToken::new();
+    let running = tokio::spawn(relay::run(outbox.clone(), config, running_stop.clone()));
     while outbox.pending_count().await.unwrap() > 0 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let rate = EVENTS as f64 / started.elapsed().as_secs_f64();
-    running.abort();
+    running_stop.cancel();
+    running.await.unwrap();
     rate
 }
 
@@ -154,15 +157,18 @@ async fn order_to_notification(amqp: &str, topology: &Topology, queue: &str) -> 
         .unwrap();
     let mut relay_config = RelayConfig::new(amqp);
     relay_config.topology = topology.clone();
-    let relay = tokio::spawn(relay::run(outbox.clone(), relay_config));
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(relay::run(outbox.clone(), relay_config, relay_stop.clone()));
     let mut consumer_config = ConsumerConfig::new(amqp, queue);
     consumer_config.topology = topology.clone();
+    let consuming_stop = CancellationToken::new();
     let consuming = tokio::spawn(consumer::run(
         Arc::new(Notifier {
             store: store.clone(),
         }),
         consumer_config,
         Arc::new(AtomicBool::new(false)),
+        consuming_stop.clone(),
     ));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -191,8 +197,10 @@ async fn order_to_notification(amqp: &str, topology: &Topology, queue: &str) -> 
     while store.count().await.unwrap() < count {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    relay.abort();
-    consuming.abort();
+    relay_stop.cancel();
+    relay.await.unwrap();
+    consuming_stop.cancel();
+    consuming.await.unwrap();
 
     let pool = sqlx::SqlitePool::connect(&orders_db.url()).await.unwrap();
     let written: HashMap<String, String> =

@@ -83,3 +83,24 @@ pub async fn confirmed_channel(amqp_addr: &str) -> Result<(Connection, Channel),
         .await?;
     Ok((connection, channel))
 }
+
+/// Closes the channel, then the connection, each bounded in time: a
+/// broker that does not answer must not hold the shutdown up.
+pub async fn close(connection: &Connection, channel: &Channel) {
+    if let Err(err) = within(
+        "close the channel",
+        channel.close(200, "shutting down".into()),
+    )
+    .await
+    {
+        tracing::debug!(%err, "the channel was closed already");
+    }
+    if let Err(err) = within(
+        "close the connection",
+        connection.close(200, "shutting down".into()),
+    )
+    .await
+    {
+        tracing::debug!(%err, "the connection was closed already");
+    }
+}

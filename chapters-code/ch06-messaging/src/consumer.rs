@@ -17,10 +17,12 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation};
+use tokio_util::sync::CancellationToken;
 
-use crate::broker::{BrokerError, BrokerFlags, confirmed_channel, within};
+use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
 use crate::topology::Topology;
+use ch05_soa::background::sleep_unless_stopped;
 
 /// Header counting how often a message was tried and failed.
 pub const ATTEMPTS_HEADER: &str = "x-attempts";
@@ -117,29 +119,46 @@ impl ConsumerConfig {
 }
 
 // ANCHOR: run
-/// Consumes for ever, reconnecting with backoff. `connected` says whether
-/// a session is running (readiness reports it).
-pub async fn run<H: Handler>(handler: Arc<H>, config: ConsumerConfig, connected: Arc<AtomicBool>) {
+/// Consumes until `stop` is cancelled, reconnecting with backoff.
+/// `connected` says whether a session is running (readiness reports it).
+pub async fn run<H: Handler>(
+    handler: Arc<H>,
+    config: ConsumerConfig,
+    connected: Arc<AtomicBool>,
+    stop: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(100);
-    loop {
-        let ended = session(handler.as_ref(), &config, &connected).await;
+    while !stop.is_cancelled() {
+        let ended = session(handler.as_ref(), &config, &connected, &stop).await;
         if connected.swap(false, Ordering::SeqCst) {
             backoff = Duration::from_millis(100); // it was up: start short again
         }
         match ended {
-            Ok(()) => tracing::warn!("the broker closed the consumer"),
+            Ok(Ended::Stopped) => break,
+            Ok(Ended::ByBroker) => tracing::warn!("the broker closed the consumer"),
             Err(err) => tracing::warn!(%err, retry_in = ?backoff, "consumer disconnected"),
         }
-        tokio::time::sleep(backoff).await;
+        if sleep_unless_stopped(backoff, &stop).await {
+            break;
+        }
         backoff = (backoff * 2).min(config.max_backoff);
     }
+}
+
+/// How a session that did not fail ended.
+enum Ended {
+    /// Told to stop: the delivery in hand was settled, the channel closed,
+    /// and what the broker had sent ahead goes back to the queue.
+    Stopped,
+    ByBroker,
 }
 
 async fn session<H: Handler>(
     handler: &H,
     config: &ConsumerConfig,
     connected: &AtomicBool,
-) -> Result<(), ConsumeError> {
+    stop: &CancellationToken,
+) -> Result<Ended, ConsumeError> {
     let (connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     channel
         .basic_qos(config.prefetch, BasicQosOptions::default())
@@ -170,7 +189,15 @@ async fn session<H: Handler>(
     let mut check = tokio::time::interval(CONNECTION_CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Stopping is looked at only here, between two deliveries: the
+        // one in hand is always handled and settled first.
         let next = tokio::select! {
+            biased;
+            () = stop.cancelled() => {
+                close(&connection, &channel).await;
+                tracing::info!(queue = %config.queue, "stopped consuming");
+                return Ok(Ended::Stopped);
+            }
             next = deliveries.next() => next,
             _ = check.tick() => {
                 if connection.status().connected() {
@@ -181,7 +208,7 @@ async fn session<H: Handler>(
         };
         match next {
             Some(delivery) => process(handler, config, &channel, delivery?).await?,
-            None => return Ok(()),
+            None => return Ok(Ended::ByBroker),
         }
     }
 }

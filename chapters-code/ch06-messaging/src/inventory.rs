@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use ch01_autonomy::server;
+use ch03_registry::services::{RegistryFlags, serve_registered};
+use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
 use ch05_soa::inventory::store::ReserveError;
 use ch05_soa::inventory::{self as chapter5, InventoryStore};
-use ch05_soa::orders::saga::saga_key_of;
 
 use crate::broker::BrokerFlags;
 use crate::consumer::{self, ConsumerConfig, Handler, HandlerError};
@@ -68,10 +69,12 @@ impl Handler for ReleaseOnCancel {
                 event.kind
             )));
         }
+        // Inventory knows a reservation by the order id its caller gave
+        // (inventory's own contract): the event's `order_id`, as text.
         let order_id = event.data["order_id"]
             .as_i64()
             .ok_or_else(|| HandlerError::Malformed("data.order_id is missing".to_owned()))?;
-        match self.store.release(&saga_key_of(order_id)).await {
+        match self.store.release(&order_id.to_string()).await {
             Ok(_) => Ok(()),
             // Sold and cancelled at once: retrying cannot fix that, a
             // person must look. The dead-letter queue keeps it for them.
@@ -103,24 +106,49 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (store, router) = chapter5::app(&config.inventory.database_url).await?;
-    let consuming = tokio::spawn(consumer::run(
-        Arc::new(ReleaseOnCancel { store }),
-        config.consumer(),
-        Arc::new(AtomicBool::new(false)),
-    ));
+    let tasks = BackgroundTasks::new();
+    let handler = Arc::new(ReleaseOnCancel { store });
+    let connected = Arc::new(AtomicBool::new(false));
+    let consumer = config.consumer();
+    tasks.spawn("order events consumer", |stop| {
+        consumer::run(handler, consumer, connected, stop)
+    });
     let served = server::serve(listener, router, shutdown).await;
-    consuming.abort();
+    tasks.stop(DRAIN_TIME).await;
     served?;
     Ok(())
 }
 // ANCHOR_END: serve
+
+/// Inventory in the running system: registered, so orders finds it.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "ch06-inventory", version)]
+pub struct RegisteredConfig {
+    #[command(flatten)]
+    pub inventory: Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+pub async fn run_registered(
+    config: RegisteredConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.inventory.inventory.listen, "INVENTORY_LISTEN").await?;
+    let service = config.inventory;
+    serve_registered(listener, &config.registry, "inventory", shutdown, |l, s| {
+        serve(l, service, s)
+    })
+    .await
+}
 
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
     #[test]
-    fn the_command_line_is_well_formed() {
+    fn the_command_lines_are_well_formed() {
         super::Config::command().debug_assert();
+        super::RegisteredConfig::command().debug_assert();
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch03_registry::discovery::cache::Discovery;
-use ch03_registry::services::{RegistryFlags, register_until};
+use ch03_registry::services::{self as chapter3, RegistryFlags};
+use ch05_soa::background::BackgroundTasks;
 use ch05_soa::orders::{self as chapter5, App, Extensions, StockRelease};
 
 use crate::broker::BrokerFlags;
@@ -49,6 +50,14 @@ pub struct Config {
     pub events: EventFlags,
 }
 
+/// Where orders finds the services it calls.
+#[derive(Debug, Clone)]
+struct Providers {
+    catalog: CatalogClient,
+    inventory: Arc<dyn Locate>,
+    payments: Arc<dyn Locate>,
+}
+
 // ANCHOR: serve
 /// Opens orders with the outbox migration, and serves it with the relay
 /// running beside it.
@@ -56,24 +65,27 @@ async fn serve(
     listener: tokio::net::TcpListener,
     config: &chapter5::Config,
     events: &EventFlags,
-    catalog: CatalogClient,
+    providers: Providers,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let inventory: Arc<dyn Locate> = Arc::new(config.inventory_url.clone());
-    let payments: Arc<dyn Locate> = Arc::new(config.payments_url.clone());
     let extensions = Extensions {
         migrations: Some(&MIGRATOR),
         stock_release: events.stock_release,
     };
+    let Providers {
+        catalog,
+        inventory,
+        payments,
+    } = providers;
     let app = App::open_with(config, catalog, inventory, payments, extensions).await?;
     let outbox = Outbox::open(&config.orders.database_url)
         .await
         .context("cannot open the outbox")?;
-    let relay = tokio::spawn(relay::run(outbox, RelayConfig::from_flags(&events.broker)));
+    let relay = RelayConfig::from_flags(&events.broker);
+    let tasks = BackgroundTasks::new();
+    tasks.spawn("outbox relay", |stop| relay::run(outbox, relay, stop));
     let retry = Duration::from_millis(config.saga_retry_ms);
-    let served = chapter5::serve_on(listener, app, retry, shutdown).await;
-    relay.abort();
-    served
+    chapter5::serve_with(listener, app, retry, tasks, shutdown).await
 }
 // ANCHOR_END: serve
 
@@ -92,13 +104,25 @@ pub async fn serve_on(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let catalog = CatalogClient::new(&config.orders.orders.catalog_client_config())
-        .context("cannot set up the catalog client")?;
-    serve(listener, &config.orders, &config.events, catalog, shutdown).await
+    let providers = Providers {
+        catalog: CatalogClient::new(&config.orders.orders.catalog_client_config())
+            .context("cannot set up the catalog client")?,
+        inventory: Arc::new(config.orders.inventory_url.clone()),
+        payments: Arc::new(config.orders.payments_url.clone()),
+    };
+    serve(
+        listener,
+        &config.orders,
+        &config.events,
+        providers,
+        shutdown,
+    )
+    .await
 }
 
-/// Orders in the running system: registered, the catalog found through
-/// the registry.
+/// Orders in the running system: registered, and finding catalog,
+/// inventory and payments through the registry (the URL flags are not
+/// used).
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "ch06-orders", version)]
 pub struct RegisteredConfig {
@@ -124,15 +148,27 @@ pub async fn serve_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let bound = listener.local_addr()?;
     let registry = config.registry.client()?;
-    let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
-    let catalog =
-        CatalogClient::with_locator(&config.orders.orders.catalog_client_config(), catalogs)
-            .context("cannot set up the catalog client")?;
-    let registration = config.registry.registration("orders", bound);
-    let shutdown = register_until(registry, registration, shutdown);
-    serve(listener, &config.orders, &config.events, catalog, shutdown).await
+    let discover = |service: &str| Arc::new(Discovery::start(registry.clone(), service));
+    let providers = Providers {
+        catalog: CatalogClient::with_locator(
+            &config.orders.orders.catalog_client_config(),
+            discover("catalog"),
+        )
+        .context("cannot set up the catalog client")?,
+        inventory: discover("inventory"),
+        payments: discover("payments"),
+    };
+    tracing::info!("orders finds catalog, inventory and payments through the registry");
+    let (orders, events) = (config.orders, config.events);
+    chapter3::serve_registered(
+        listener,
+        &config.registry,
+        "orders",
+        shutdown,
+        |l, s| async move { serve(l, &orders, &events, providers, s).await },
+    )
+    .await
 }
 
 #[cfg(test)]

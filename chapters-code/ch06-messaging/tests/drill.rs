@@ -97,6 +97,9 @@ impl Shop {
         // One charge in five is declined: those orders are cancelled after
         // their stock was reserved, and inventory must give it back.
         let payments = common::spawn_payments(0.2).await;
+        // Orders finds both through the registry, as in the running system.
+        register(&registry, "inventory", inventory.server.addr()).await;
+        register(&registry, "payments", payments.server.addr()).await;
 
         let orders_db = TempDb::new();
         let config = orders::RegisteredConfig::try_parse_from(args(
@@ -108,10 +111,6 @@ impl Shop {
                 registry_server.base_url(),
                 "--registry-token",
                 REGISTRY_TOKEN,
-                "--inventory-url",
-                inventory.server.base_url(),
-                "--payments-url",
-                payments.server.base_url(),
                 "--amqp-addr",
                 amqp,
             ],
@@ -189,7 +188,7 @@ impl Shop {
         let body: Value = response.json().await.ok()?;
         let token = body["access_token"].as_str()?.to_owned();
         let orders = http
-            .get(self.gateway.url("/api/orders?customer=drill"))
+            .get(self.gateway.url("/api/orders"))
             .bearer_auth(&token)
             .send()
             .await
@@ -203,6 +202,7 @@ impl Shop {
                 self.notifications
                     .url(&format!("/v1/notifications?order_id={order_id}")),
             )
+            .header("x-bookshop-user", "demo")
             .send()
             .await
             .unwrap()
@@ -222,6 +222,7 @@ impl Shop {
     async fn status(&self, http: &reqwest::Client, order_id: i64) -> String {
         let order: Value = http
             .get(self.orders.url(&format!("/v1/orders/{order_id}")))
+            .header("x-bookshop-user", "demo")
             .send()
             .await
             .unwrap()
@@ -270,7 +271,7 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
                 let response = http
                     .post(&url)
                     .bearer_auth(&token)
-                    .json(&json!({"customer": "drill", "lines": [line]}))
+                    .json(&json!({"customer": "demo", "lines": [line]}))
                     .send()
                     .await
                     .unwrap();

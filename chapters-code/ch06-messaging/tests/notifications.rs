@@ -6,6 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use ch01_autonomy::server;
 use ch06_messaging::consumer::{self, Handler, HandlerError};
@@ -42,10 +43,12 @@ async fn a_redelivered_event_is_recorded_once() {
     let notifier = Arc::new(Notifier {
         store: store.clone(),
     });
+    let consumer_stop = CancellationToken::new();
     let consumer = tokio::spawn(consumer::run(
         notifier,
         broker.config.clone(),
         Arc::new(AtomicBool::new(false)),
+        consumer_stop.clone(),
     ));
 
     broker
@@ -60,14 +63,15 @@ async fn a_redelivered_event_is_recorded_once() {
     until_count(&store, 2).await;
 
     let kinds: Vec<String> = store
-        .for_order(7)
+        .for_customer_order("ada", 7)
         .await
         .unwrap()
         .into_iter()
         .map(|n| n.kind)
         .collect();
     assert_eq!(kinds, ["order.placed", "order.cancelled"], "e-1 once");
-    consumer.abort();
+    consumer_stop.cancel();
+    consumer.await.unwrap();
     broker.delete().await;
 }
 // ANCHOR_END: duplicate
@@ -80,10 +84,12 @@ async fn a_poison_message_is_dead_lettered_and_the_next_one_handled() {
     let notifier = Arc::new(Notifier {
         store: store.clone(),
     });
+    let consumer_stop = CancellationToken::new();
     let consumer = tokio::spawn(consumer::run(
         notifier,
         broker.config.clone(),
         Arc::new(AtomicBool::new(false)),
+        consumer_stop.clone(),
     ));
 
     broker.publish("order.placed", b"{ not json").await;
@@ -99,7 +105,8 @@ async fn a_poison_message_is_dead_lettered_and_the_next_one_handled() {
         "{}",
         reason(&dead)
     );
-    consumer.abort();
+    consumer_stop.cancel();
+    consumer.await.unwrap();
     broker.delete().await;
 }
 
@@ -122,10 +129,12 @@ async fn a_handler_that_keeps_failing_dead_letters_after_n_attempts() {
     let handler = Arc::new(AlwaysFails {
         calls: AtomicU32::new(0),
     });
+    let consumer_stop = CancellationToken::new();
     let consumer = tokio::spawn(consumer::run(
         handler.clone(),
         broker.config.clone(),
         Arc::new(AtomicBool::new(false)),
+        consumer_stop.clone(),
     ));
 
     broker
@@ -145,7 +154,8 @@ async fn a_handler_that_keeps_failing_dead_letters_after_n_attempts() {
     );
     let envelope: Envelope = serde_json::from_slice(&dead.delivery.data).unwrap();
     assert_eq!(envelope.id, "e-4", "the original message, untouched");
-    consumer.abort();
+    consumer_stop.cancel();
+    consumer.await.unwrap();
     broker.delete().await;
 }
 // ANCHOR_END: retries
@@ -159,10 +169,12 @@ async fn notifications_are_listed_by_order() {
     let notifier = Arc::new(Notifier {
         store: store.clone(),
     });
+    let consumer_stop = CancellationToken::new();
     let consumer = tokio::spawn(consumer::run(
         notifier,
         broker.config.clone(),
         connected.clone(),
+        consumer_stop.clone(),
     ));
     let router = notifications::router(store.clone(), connected);
     let api = TestServer::start(|l, s| server::serve(l, router, s)).await;
@@ -171,7 +183,13 @@ async fn notifications_are_listed_by_order() {
         .publish("order.confirmed", &event("e-5", "order.confirmed", 11))
         .await;
     until_count(&store, 1).await;
-    let list: NotificationList = reqwest::get(api.url("/v1/notifications?order_id=11"))
+    let http = reqwest::Client::new();
+    let as_user = |user: &str, path: &str| {
+        http.get(api.url(path))
+            .header("x-bookshop-user", user)
+            .send()
+    };
+    let list: NotificationList = as_user("ada", "/v1/notifications?order_id=11")
         .await
         .unwrap()
         .json()
@@ -182,10 +200,23 @@ async fn notifications_are_listed_by_order() {
         list.notifications[0].message,
         "Order 11 is confirmed and paid."
     );
+    // Someone else's order: nothing, as for an order not heard of yet.
+    let theirs: NotificationList = as_user("grace", "/v1/notifications?order_id=11")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.notifications.is_empty(), "{theirs:?}");
+    let anonymous = reqwest::get(api.url("/v1/notifications?order_id=11"))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "no vouched caller");
     let ready = reqwest::get(api.url("/health/ready")).await.unwrap();
     assert_eq!(ready.status(), 200, "consuming, so ready");
-    let missing = reqwest::get(api.url("/v1/notifications")).await.unwrap();
+    let missing = as_user("ada", "/v1/notifications").await.unwrap();
     assert_eq!(missing.status(), 400);
-    consumer.abort();
+    consumer_stop.cancel();
+    consumer.await.unwrap();
     broker.delete().await;
 }

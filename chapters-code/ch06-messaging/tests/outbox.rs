@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use ch02_communication::catalog_client::{CatalogBook, PriceList};
 use ch02_communication::orders::OrderStore;
@@ -236,7 +237,12 @@ async fn the_relay_publishes_exactly_the_pending_events() {
 
     let mut config = RelayConfig::new(testkit::amqp::amqp_addr().await.unwrap());
     config.topology = topology;
-    let relay = tokio::spawn(relay::run(orders.outbox.clone(), config));
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(relay::run(
+        orders.outbox.clone(),
+        config,
+        relay_stop.clone(),
+    ));
 
     let received: BTreeSet<String> = listener
         .take(3, Duration::from_secs(10))
@@ -246,7 +252,8 @@ async fn the_relay_publishes_exactly_the_pending_events() {
     assert_eq!(received, pending);
     until_sent(&orders.outbox).await;
     listener.nothing_more().await;
-    relay.abort();
+    relay_stop.cancel();
+    relay.await.unwrap();
     listener.delete().await;
 }
 
@@ -321,7 +328,12 @@ async fn events_written_while_the_broker_is_away_arrive_after_it_returns() {
     let mut config = RelayConfig::new(via_cable);
     config.topology = topology;
     config.max_backoff = Duration::from_millis(500);
-    let relay = tokio::spawn(relay::run(orders.outbox.clone(), config));
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(relay::run(
+        orders.outbox.clone(),
+        config,
+        relay_stop.clone(),
+    ));
     place(&orders).await;
     listener.take(1, Duration::from_secs(10)).await;
     // Confirmed and marked: otherwise the cut can fall between the
@@ -344,7 +356,8 @@ async fn events_written_while_the_broker_is_away_arrive_after_it_returns() {
         .collect();
     assert_eq!(arrived, waiting, "every one of them, after the outage");
     until_sent(&orders.outbox).await;
-    relay.abort();
+    relay_stop.cancel();
+    relay.await.unwrap();
     listener.delete().await;
 }
 // ANCHOR_END: outage

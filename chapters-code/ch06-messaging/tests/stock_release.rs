@@ -133,6 +133,7 @@ async fn a_declined_checkout_gets_its_stock_back_by_event() {
 
     let order: Value = reqwest::Client::new()
         .post(orders.url("/v1/orders"))
+        .header("x-bookshop-user", "ada")
         .json(&json!({"customer": "ada", "lines": [{"book_id": 3, "quantity": 2}]}))
         .send()
         .await

@@ -177,7 +177,7 @@ async fn list_orders(
 
 /// Ready when orders' own database answers. The catalog being down does
 /// not make orders unready: reads still work, and orders says 503 itself.
-async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     health::ready_if(state.store.ping(), "the orders database").await
 }
 

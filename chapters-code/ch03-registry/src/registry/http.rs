@@ -3,6 +3,7 @@
 //! - `POST /v1/registrations` → 201 with a lease
 //! - `PUT /v1/leases/{id}` (heartbeat) → 200, or 404 for an unknown lease
 //! - `DELETE /v1/leases/{id}` → 204, or 404
+//! - `GET /v1/services` → every service with live instances, and how many
 //! - `GET /v1/services/{service}?index=N&wait=S` → the instances; with
 //!   `index`, a blocking query that waits up to `wait` seconds for a change
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/leases/{lease_id}", put(heartbeat).delete(deregister))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let reads = Router::new()
+        .route("/v1/services", get(services))
         .route("/v1/services/{service}", get(instances))
         .route("/health/live", get(health))
         .route("/health/ready", get(health));
@@ -78,6 +80,19 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
 /// first difference is, so the token cannot be guessed byte by byte.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// The body of `GET /v1/services`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServiceList {
+    /// Instances per service name.
+    pub services: std::collections::BTreeMap<String, usize>,
+}
+
+async fn services(State(state): State<AppState>) -> Json<ServiceList> {
+    Json(ServiceList {
+        services: state.store.services(),
+    })
 }
 
 async fn register(

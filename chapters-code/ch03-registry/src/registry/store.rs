@@ -187,6 +187,17 @@ impl Store {
         }
     }
 
+    /// Every service with at least one live instance, by name, and how
+    /// many instances it has.
+    pub fn services(&self) -> std::collections::BTreeMap<String, usize> {
+        self.lock()
+            .services
+            .iter()
+            .filter(|(_, entry)| !entry.instances.is_empty())
+            .map(|(name, entry)| (name.clone(), entry.instances.len()))
+            .collect()
+    }
+
     // ANCHOR: expire
     /// Drops every instance whose lease ran out by `now`; returns how many.
     pub fn expire(&self, now: Instant) -> usize {

@@ -13,12 +13,25 @@ use ch01_autonomy::problem::Problem;
 use ch02_communication::catalog_client::Locate;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
 
-use crate::identity::tokens::{AUDIENCE, Claims, ISSUER};
+pub use crate::caller::USER_HEADER;
 
-/// The header that tells upstreams who the caller is. Only the gateway
-/// sets it: a copy sent by a client is removed before forwarding.
-pub const USER_HEADER: &str = "x-bookshop-user";
+// ANCHOR: claims
+/// Who issues the tokens this gateway accepts, and for whom they are.
+/// The gateway's own expectation, not an import of identity's code: the
+/// two meet only in the token, and the gateway tests check they agree.
+pub const TRUSTED_ISSUER: &str = "bookshop-identity";
+pub const EXPECTED_AUDIENCE: &str = "bookshop";
+
+/// The one claim the gateway reads. `exp`, `iss` and `aud` are checked by
+/// [`Validation`] on the raw token; nothing else identity puts in a token
+/// matters here (a tolerant reader, as in chapter 2).
+#[derive(Debug, Deserialize)]
+struct AccessClaims {
+    sub: String,
+}
+// ANCHOR_END: claims
 /// How often an unknown `kid` may trigger a JWKS download.
 pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -57,8 +70,9 @@ impl Verifier {
         // EdDSA only: `alg: none`, HS256 with the public key as a secret,
         // and every other algorithm swap are refused before any crypto.
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[EXPECTED_AUDIENCE]);
+        validation.set_issuer(&[TRUSTED_ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         Self {
             jwks_at,
             http: reqwest::Client::builder()
@@ -89,7 +103,7 @@ impl Verifier {
                 self.cached(&kid).ok_or(AuthError::UnknownKey)?
             }
         };
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &self.validation)
             .map_err(|err| AuthError::Invalid(err.to_string()))?
             .claims;
         Ok(claims.sub)

@@ -75,6 +75,12 @@ prefix = "/api/orders"
 service = "orders"
 rewrite = "/v1/orders"
 auth = true
+
+[[route]]
+prefix = "/api/notifications"
+service = "notifications"
+rewrite = "/v1/notifications"
+auth = true
 "#;
 
 impl RouteTable {
@@ -150,6 +156,17 @@ mod tests {
             "/v1/orders"
         );
         assert!(table.resolve("/api/ordersXYZ", None).is_none());
+        let target = table
+            .resolve("/api/notifications", Some("order_id=7"))
+            .unwrap();
+        assert_eq!(
+            (
+                target.route.service.as_str(),
+                target.path_and_query.as_str(),
+                target.route.auth
+            ),
+            ("notifications", "/v1/notifications?order_id=7", true)
+        );
         assert!(table.resolve("/elsewhere", None).is_none());
     }
 

@@ -3,7 +3,8 @@
 //! - `POST /v1/orders` → 201 with the order as checkout left it:
 //!   `confirmed`, `cancelled` with a `cancel_reason`, or `pending` while a
 //!   provider is down (the sweeper finishes it later)
-//! - `GET /v1/orders/{id}`, `GET /v1/orders?customer=`
+//! - `GET /v1/orders/{id}`, `GET /v1/orders`: the caller's own, as
+//!   chapter 4's orders decides (someone else's order is a 404)
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,6 +28,8 @@ use ch01_autonomy::problem::Problem;
 use ch02_communication::orders::AppState as OrdersState;
 use ch02_communication::orders::http::{created_response, place};
 use ch02_communication::orders::model::{NewOrder, Order};
+use ch04_gateway::caller::Caller;
+use ch04_gateway::orders::{ListParams, caller_orders, check_customer, own_order};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -72,22 +75,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 // ANCHOR: place_order
-/// Place an order and check it out.
+/// Place an order for the caller and check it out.
 #[utoipa::path(
     post,
     path = "/v1/orders",
     request_body = NewOrder,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Send the same key when you retry: the order is placed once")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Send the same key when you retry: the order is placed once"),
+    ),
+    security(("gateway" = [])),
     responses(
         (status = 201, description = "Placed; `status` says how checkout ended (`pending`: still running)", body = OrderView),
+        (status = 403, description = "`customer` is not the caller", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The catalog answered badly", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn place_order(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(order): JsonBody<NewOrder>,
 ) -> Result<Response, Problem> {
+    // Chapter 4's rule: only for yourself.
+    check_customer(&caller, &order)?;
     // Chapter 2's steps: validate, replay or price, store as `pending`.
     let placed = place(&state.orders, &headers, order).await?;
     // Chapter 5's: check out. A replayed request finds the saga finished,
@@ -98,20 +108,21 @@ async fn place_order(
         }
         Progress::Finished | Progress::Busy => {}
     }
-    let view = view(&state, placed.order.id).await?;
+    let order = state
+        .orders
+        .store
+        .get(placed.order.id)
+        .await?
+        .ok_or_else(Problem::internal)?;
+    let view = view(&state, order).await?;
     Ok(created_response(view.order.id, &view, placed.replayed))
 }
 // ANCHOR_END: place_order
 
-async fn view(state: &AppState, id: i64) -> Result<OrderView, Problem> {
-    let order = state
-        .orders
-        .store
-        .get(id)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("there is no order with id {id}")))?;
+/// The order as chapter 5 shows it, with the reason if it was cancelled.
+async fn view(state: &AppState, order: Order) -> Result<OrderView, Problem> {
     let cancel_reason = if order.status == "cancelled" {
-        state.sagas.reason(id).await?
+        state.sagas.reason(order.id).await?
     } else {
         None
     };
@@ -121,60 +132,45 @@ async fn view(state: &AppState, id: i64) -> Result<OrderView, Problem> {
     })
 }
 
-/// One order, with the reason if it was cancelled.
+/// One of the caller's orders, with the reason if it was cancelled.
 #[utoipa::path(
     get,
     path = "/v1/orders/{id}",
     params(("id" = String, Path, description = "The order id")),
+    security(("gateway" = [])),
     responses((status = 200, description = "The order", body = OrderView)),
 )]
 async fn get_order(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, Problem> {
-    let numeric_id: i64 = id
-        .parse()
-        .map_err(|_| Problem::not_found(format!("there is no order with id {id}")))?;
-    Ok(Json(view(&state, numeric_id).await?))
+    let order = own_order(&state.orders, &caller, &id).await?;
+    Ok(Json(view(&state, order).await?))
 }
 
-const LIST_LIMIT: u32 = 100;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Whose orders, newest first (at most 100).
-    pub customer: Option<String>,
-}
-
-/// A customer's orders.
+/// The caller's orders.
 #[utoipa::path(
     get,
     path = "/v1/orders",
     params(ListParams),
+    security(("gateway" = [])),
     responses(
-        (status = 200, description = "Newest first", body = OrderList),
-        (status = 400, description = "No customer given", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Newest first, at most 100", body = OrderList),
+        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`customer` names someone else", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn list_orders(
     State(state): State<AppState>,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<OrderList>, Problem> {
     let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-    let customer = params
-        .customer
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| Problem::bad_request("give the customer: GET /v1/orders?customer=<name>"))?;
-    let found = state
-        .orders
-        .store
-        .list_for_customer(&customer, LIST_LIMIT)
-        .await?;
+    let found = caller_orders(&state.orders, &caller, params).await?;
     let mut orders = Vec::with_capacity(found.len());
     for order in found {
-        orders.push(view(&state, order.id).await?);
+        orders.push(view(&state, order).await?);
     }
     Ok(Json(OrderList { orders }))
 }

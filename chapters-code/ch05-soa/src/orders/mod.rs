@@ -18,6 +18,7 @@ use ch01_autonomy::server;
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::orders::{self as chapter2, AppState as OrdersState};
 
+use crate::background::{BackgroundTasks, DRAIN_TIME};
 use clients::{InventoryClient, PaymentsClient};
 use saga::Checkout;
 pub use saga::StockRelease;
@@ -151,9 +152,23 @@ pub async fn serve_on(
     retry: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let sweeper = tokio::spawn(app.checkout().sweep_forever(retry));
+    serve_with(listener, app, retry, BackgroundTasks::new(), shutdown).await
+}
+
+/// [`serve_on`] with more background tasks beside the sweeper (chapter 6's
+/// relay): after the HTTP requests drained, every task is told to stop
+/// and waited for.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: App,
+    retry: Duration,
+    tasks: BackgroundTasks,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let checkout = app.checkout();
+    tasks.spawn("saga sweeper", |stop| checkout.sweep_until(retry, stop));
     let served = server::serve(listener, app.into_router(), shutdown).await;
-    sweeper.abort();
+    tasks.stop(DRAIN_TIME).await;
     served?;
     Ok(())
 }

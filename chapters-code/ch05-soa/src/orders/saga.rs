@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use ch02_communication::orders::OrderStore;
 use ch02_communication::orders::model::Order;
+use tokio_util::sync::CancellationToken;
+
+use crate::background::sleep_unless_stopped;
 
 use super::clients::{CallError, InventoryClient, PaymentsClient, ReserveLine};
 use super::store::{Outcome, SagaState, SagaStore, Step, StoreError};
@@ -184,11 +187,19 @@ impl Checkout {
     }
     // ANCHOR_END: compensate
 
-    /// Runs every unfinished saga that has not moved for `quiet`, oldest first.
-    pub async fn sweep(&self, quiet: Duration) -> Result<usize, StoreError> {
+    /// Runs every unfinished saga that has not moved for `quiet`, oldest
+    /// first, and stops between two sagas once `stop` is cancelled.
+    pub async fn sweep(
+        &self,
+        quiet: Duration,
+        stop: &CancellationToken,
+    ) -> Result<usize, StoreError> {
         let unfinished = self.sagas.unfinished(quiet).await?;
         let mut finished = 0;
         for order_id in unfinished {
+            if stop.is_cancelled() {
+                break;
+            }
             if self.run(order_id).await? == Progress::Finished {
                 finished += 1;
             }
@@ -198,15 +209,18 @@ impl Checkout {
 
     // ANCHOR: sweeper
     /// Finishes what a crash or an outage left half done: once at start,
-    /// then every `interval`, for as long as the process runs.
-    pub async fn sweep_forever(self: Arc<Self>, interval: Duration) {
+    /// then every `interval`, until `stop` is cancelled. A saga in hand is
+    /// finished first (or left at a step, which the next start resumes).
+    pub async fn sweep_until(self: Arc<Self>, interval: Duration, stop: CancellationToken) {
         loop {
-            match self.sweep(interval).await {
+            match self.sweep(interval, &stop).await {
                 Ok(0) => {}
                 Ok(finished) => tracing::info!(finished, "sweeper finished sagas"),
                 Err(err) => tracing::warn!(%err, "the saga sweeper cannot read the database"),
             }
-            tokio::time::sleep(interval).await;
+            if sleep_unless_stopped(interval, &stop).await {
+                return;
+            }
         }
     }
     // ANCHOR_END: sweeper
@@ -222,15 +236,10 @@ fn give_up(saga: &SagaState, err: &CallError) -> Option<String> {
 }
 // ANCHOR_END: give_up
 
-/// The id inventory and payments know this order by.
+/// The id inventory and payments know this order by: its id, as text
+/// (their contracts take any string, so one saga is one key everywhere).
 pub fn saga_key(order: &Order) -> String {
-    saga_key_of(order.id)
-}
-
-/// The key of the saga of order `order_id`: what inventory and payments
-/// know the order by.
-pub fn saga_key_of(order_id: i64) -> String {
-    order_id.to_string()
+    order.id.to_string()
 }
 
 /// A database error inside a step: retried like an unavailable provider.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use ch01_autonomy::server;
+use ch03_registry::services::{RegistryFlags, serve_registered};
 
 pub use store::PaymentStore;
 
@@ -71,6 +72,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let listener = server::bind(config.listen, "PAYMENTS_LISTEN").await?;
+    serve(listener, config, shutdown).await
+}
+
+/// [`run`] on a listener bound elsewhere.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let simulation = Simulation {
         failure_rate: config.failure_rate,
         latency: Duration::from_millis(config.latency_ms),
@@ -78,4 +88,37 @@ pub async fn run(
     let (_store, router) = app(&config.database_url, simulation).await?;
     server::serve(listener, router, shutdown).await?;
     Ok(())
+}
+
+/// Payments in the running system: registered, so orders finds it.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "payments", version)]
+pub struct RegisteredConfig {
+    #[command(flatten)]
+    pub payments: Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+pub async fn run_registered(
+    config: RegisteredConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.payments.listen, "PAYMENTS_LISTEN").await?;
+    let service = config.payments;
+    serve_registered(listener, &config.registry, "payments", shutdown, |l, s| {
+        serve(l, service, s)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_lines_are_well_formed() {
+        super::Config::command().debug_assert();
+        super::RegisteredConfig::command().debug_assert();
+    }
 }

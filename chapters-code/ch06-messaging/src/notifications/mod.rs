@@ -20,11 +20,14 @@ use serde::{Deserialize, Serialize};
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::problem::Problem;
 use ch01_autonomy::server;
+use ch03_registry::services::{self as chapter3, RegistryFlags};
+use ch04_gateway::caller::Caller;
+use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
 
 use crate::broker::BrokerFlags;
 use crate::consumer::{self, ConsumerConfig, Handler, HandlerError};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
-use store::{Notification, NotificationStore};
+use store::{Notification, NotificationStore, OrderRef};
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -93,6 +96,11 @@ impl Handler for Notifier {
         let order_id = event.data["order_id"]
             .as_i64()
             .ok_or_else(|| HandlerError::Malformed("data.order_id is missing".to_owned()))?;
+        // Whose notification it is: the API shows it to that customer only.
+        let customer = event.data["customer"]
+            .as_str()
+            .filter(|customer| !customer.is_empty())
+            .ok_or_else(|| HandlerError::Malformed("data.customer is missing".to_owned()))?;
         let message = match event.kind.as_str() {
             ORDER_PLACED => format!("We have your order {order_id}."),
             ORDER_CONFIRMED => format!("Order {order_id} is confirmed and paid."),
@@ -107,7 +115,14 @@ impl Handler for Notifier {
             }
         };
         self.store
-            .record(event, order_id, &message)
+            .record(
+                event,
+                &OrderRef {
+                    order_id,
+                    customer: customer.to_owned(),
+                },
+                &message,
+            )
             .await
             .map(|_| ())
             .map_err(|err| HandlerError::Failed(err.to_string()))
@@ -131,17 +146,26 @@ pub struct NotificationList {
     pub notifications: Vec<Notification>,
 }
 
+// ANCHOR: list
+/// `GET /v1/notifications?order_id=`: the caller's notifications about
+/// that order. The caller comes from the gateway (chapter 4's [`Caller`]);
+/// whose order it is, notifications learned from the order's events.
 async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<NotificationList>, Problem> {
     let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
     let order_id = params.order_id.ok_or_else(|| {
         Problem::bad_request("give the order: GET /v1/notifications?order_id=<id>")
     })?;
-    let notifications = state.store.for_order(order_id).await?;
+    let notifications = state
+        .store
+        .for_customer_order(caller.name(), order_id)
+        .await?;
     Ok(Json(NotificationList { notifications }))
 }
+// ANCHOR_END: list
 
 /// Ready when the database answers and the consumer is connected.
 async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
@@ -187,15 +211,52 @@ pub async fn serve(
     let notifier = Arc::new(Notifier {
         store: store.clone(),
     });
-    let consuming = tokio::spawn(consumer::run(
-        notifier,
-        config.consumer(),
-        connected.clone(),
-    ));
+    let tasks = BackgroundTasks::new();
+    let (consumer, consuming) = (config.consumer(), connected.clone());
+    tasks.spawn("order events consumer", |stop| {
+        consumer::run(notifier, consumer, consuming, stop)
+    });
+    // Drain the HTTP requests first, then settle the delivery in hand,
+    // close the channel, and exit.
     let served = server::serve(listener, router(store, connected), shutdown).await;
-    consuming.abort();
+    tasks.stop(DRAIN_TIME).await;
     served?;
     Ok(())
+}
+
+/// Notifications in the running system: registered, so the gateway finds it.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "notifications", version)]
+pub struct RegisteredConfig {
+    #[command(flatten)]
+    pub notifications: Config,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+pub async fn run_registered(
+    config: RegisteredConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = server::bind(config.notifications.listen, "NOTIFICATIONS_LISTEN").await?;
+    serve_registered(listener, config, shutdown).await
+}
+
+/// [`run_registered`] on a listener bound elsewhere (a test's, say).
+pub async fn serve_registered(
+    listener: tokio::net::TcpListener,
+    config: RegisteredConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let service = config.notifications;
+    chapter3::serve_registered(
+        listener,
+        &config.registry,
+        "notifications",
+        shutdown,
+        |l, s| serve(l, service, s),
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -203,7 +264,8 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
-    fn the_command_line_is_well_formed() {
+    fn the_command_lines_are_well_formed() {
         super::Config::command().debug_assert();
+        super::RegisteredConfig::command().debug_assert();
     }
 }

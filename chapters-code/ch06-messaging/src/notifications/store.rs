@@ -16,10 +16,19 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/notifications");
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Notification {
     pub order_id: i64,
+    /// Whose it is: the order's customer, from the event.
+    pub customer: Option<String>,
     pub event_id: String,
     pub kind: String,
     pub message: String,
     pub created_at: String,
+}
+
+/// The order an event is about, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRef {
+    pub order_id: i64,
+    pub customer: String,
 }
 
 /// Handled now, or handled before.
@@ -52,7 +61,7 @@ impl NotificationStore {
     pub async fn record(
         &self,
         event: &Envelope,
-        order_id: i64,
+        order: &OrderRef,
         message: &str,
     ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -67,10 +76,12 @@ impl NotificationStore {
             return Ok(Recorded::Duplicate);
         }
         sqlx::query(
-            "INSERT INTO notifications (event_id, order_id, kind, message) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO notifications (event_id, order_id, customer, kind, message) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .bind(&event.id)
-        .bind(order_id)
+        .bind(order.order_id)
+        .bind(&order.customer)
         .bind(&event.kind)
         .bind(message)
         .execute(&mut *tx)
@@ -80,15 +91,25 @@ impl NotificationStore {
     }
     // ANCHOR_END: record
 
-    pub async fn for_order(&self, order_id: i64) -> Result<Vec<Notification>, StoreError> {
+    // ANCHOR: for_customer
+    /// `customer`'s notifications about order `order_id`, oldest first.
+    /// Someone else's order has none, as far as this caller can tell: the
+    /// answer is the same as for an order not heard of yet.
+    pub async fn for_customer_order(
+        &self,
+        customer: &str,
+        order_id: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
         Ok(sqlx::query_as::<_, Notification>(
-            "SELECT order_id, event_id, kind, message, created_at FROM notifications \
-             WHERE order_id = ?1 ORDER BY id",
+            "SELECT order_id, customer, event_id, kind, message, created_at FROM notifications \
+             WHERE customer = ?1 AND order_id = ?2 ORDER BY id",
         )
+        .bind(customer)
         .bind(order_id)
         .fetch_all(&self.pool)
         .await?)
     }
+    // ANCHOR_END: for_customer
 
     pub async fn count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notifications")

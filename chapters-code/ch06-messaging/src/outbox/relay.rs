@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use lapin::options::BasicPublishOptions;
 use lapin::{BasicProperties, Channel, Confirmation};
+use tokio_util::sync::CancellationToken;
 
 use super::{Outbox, PendingEvent};
-use crate::broker::{BrokerError, BrokerFlags, confirmed_channel, within};
+use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::topology::Topology;
+use ch05_soa::background::sleep_unless_stopped;
 
 /// How the relay runs.
 #[derive(Debug, Clone)]
@@ -65,19 +67,23 @@ impl From<lapin::Error> for RelayError {
 }
 
 // ANCHOR: run
-/// Runs for ever: connect, publish until something breaks, wait, connect
-/// again. Nothing is lost while it waits: the events stay in the outbox.
-pub async fn run(outbox: Outbox, config: RelayConfig) {
+/// Runs until `stop` is cancelled: connect, publish until something
+/// breaks, wait, connect again. Nothing is lost while it waits: the events
+/// stay in the outbox. Told to stop, it finishes the batch in hand (its
+/// confirms, and marking it sent), closes the channel, and returns.
+pub async fn run(outbox: Outbox, config: RelayConfig, stop: CancellationToken) {
     let mut backoff = FIRST_BACKOFF;
-    loop {
-        match session(&outbox, &config, &mut backoff).await {
+    while !stop.is_cancelled() {
+        match session(&outbox, &config, &mut backoff, &stop).await {
             Ok(()) => {}
             Err(err) => {
                 let waiting = outbox.pending_count().await.unwrap_or(-1);
                 tracing::warn!(%err, waiting, retry_in = ?backoff, "relay is not publishing");
             }
         }
-        tokio::time::sleep(backoff).await;
+        if sleep_unless_stopped(backoff, &stop).await {
+            break;
+        }
         backoff = (backoff * 2).min(config.max_backoff);
     }
 }
@@ -86,24 +92,27 @@ pub async fn run(outbox: Outbox, config: RelayConfig) {
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// One connection's worth of publishing: returns when the connection or
-/// the channel fails.
+/// the channel fails, or, between two batches, when `stop` is cancelled.
 async fn session(
     outbox: &Outbox,
     config: &RelayConfig,
     backoff: &mut Duration,
+    stop: &CancellationToken,
 ) -> Result<(), RelayError> {
-    let (_connection, channel) = confirmed_channel(&config.amqp_addr).await?;
+    let (connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     config.topology.declare_exchanges(&channel).await?;
     tracing::info!("relay connected to the broker");
     *backoff = FIRST_BACKOFF; // the next outage starts waiting short again
-    loop {
+    while !stop.is_cancelled() {
         let events = outbox.pending(config.batch).await?;
         if events.is_empty() {
-            tokio::time::sleep(config.idle).await;
+            sleep_unless_stopped(config.idle, stop).await;
             continue;
         }
         publish_batch(outbox, &channel, &config.topology, &events).await?;
     }
+    close(&connection, &channel).await;
+    Ok(())
 }
 
 // ANCHOR: publish_batch

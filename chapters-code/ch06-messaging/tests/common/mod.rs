@@ -151,7 +151,7 @@ pub fn event(id: &str, kind: &str, order_id: i64) -> Vec<u8> {
         subject: order_id.to_string(),
         time: "2026-11-28T12:00:00.000Z".to_owned(),
         datacontenttype: "application/json".to_owned(),
-        data: json!({"order_id": order_id, "reason": "the payment was declined"}),
+        data: json!({"order_id": order_id, "customer": "ada", "reason": "the payment was declined"}),
     };
     serde_json::to_vec(&envelope).unwrap()
 }

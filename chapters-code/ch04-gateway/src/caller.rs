@@ -1,0 +1,125 @@
+//! Who is calling: the user the gateway verified, as a service behind it
+//! receives them. A shared building block, not part of any one service:
+//! the gateway writes the header, and every service that owns per-user
+//! data reads it with [`Caller`].
+//!
+//! **The trust boundary.** The gateway removes any `x-bookshop-user` a
+//! client sends and sets its own after it verified the token. A service
+//! believes the header because only the gateway can reach it: services
+//! listen on a private network (here, loopback; in chapter 8, a
+//! Kubernetes network policy that admits only the gateway). Anyone who
+//! can reach a service directly can claim to be anyone: that is the
+//! price of this design, and the book shows the other one (forward the
+//! token and verify it again in every service) beside it.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use ch01_autonomy::problem::Problem;
+
+// ANCHOR: caller
+/// The header that tells a service who the caller is. Only the gateway
+/// sets it: a copy sent by a client is removed before forwarding.
+pub const USER_HEADER: &str = "x-bookshop-user";
+
+/// The longest user name a service accepts in [`USER_HEADER`].
+pub const MAX_USER_LEN: usize = 64;
+
+/// The user the gateway vouched for. As a handler argument it refuses a
+/// request without one (401), before the handler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller(String);
+
+impl Caller {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// Ok when the caller is `customer`; a 403 problem when they try to
+    /// act for someone else.
+    pub fn acts_as(&self, customer: &str) -> Result<(), Problem> {
+        if self.0 == customer {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "you are signed in as {}; you cannot act for {customer}",
+                    self.0
+                ),
+            ))
+        }
+    }
+
+    /// Whether something that belongs to `owner` is the caller's. A
+    /// service answers 404 for what is not, as for what does not exist,
+    /// so that ids cannot be probed for who has what.
+    pub fn owns(&self, owner: &str) -> bool {
+        self.0 == owner
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        let user = parts
+            .headers
+            .get(USER_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|user| !user.is_empty() && user.len() <= MAX_USER_LEN);
+        match user {
+            Some(user) => Ok(Self(user.to_owned())),
+            None => Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "no verified caller: call this through the gateway, with a token",
+            )),
+        }
+    }
+}
+// ANCHOR_END: caller
+
+impl From<&str> for Caller {
+    /// A caller named in code (tests, a trusted job).
+    fn from(user: &str) -> Self {
+        Self(user.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    async fn caller_of(header: Option<&str>) -> Result<Caller, Problem> {
+        let mut request = Request::builder();
+        if let Some(value) = header {
+            request = request.header(USER_HEADER, value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        Caller::from_request_parts(&mut parts, &()).await
+    }
+
+    #[tokio::test]
+    async fn a_vouched_user_is_the_caller() {
+        assert_eq!(caller_of(Some("ada")).await.unwrap().name(), "ada");
+    }
+
+    #[tokio::test]
+    async fn no_header_an_empty_one_or_a_huge_one_is_a_401() {
+        let huge = "x".repeat(MAX_USER_LEN + 1);
+        for header in [None, Some(""), Some("   "), Some(huge.as_str())] {
+            let refused = caller_of(header).await.unwrap_err();
+            assert_eq!(refused.status, 401, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn acting_for_someone_else_is_a_403() {
+        let caller = Caller::from("ada");
+        assert!(caller.acts_as("ada").is_ok());
+        assert_eq!(caller.acts_as("grace").unwrap_err().status, 403);
+        assert!(caller.owns("ada") && !caller.owns("grace"));
+    }
+}
