@@ -26,6 +26,8 @@ const SERVICES: &[(&str, &str, &str)] = &[
     ("ch04_gateway", "identity", "identity"),
     ("ch04_gateway", "gateway", "gateway"),
     ("ch04_gateway", "orders", "orders"),
+    ("ch05_soa", "catalog", "catalog"),
+    ("ch05_soa", "identity", "identity"),
     ("ch05_soa", "inventory", "inventory"),
     ("ch05_soa", "payments", "payments"),
     ("ch05_soa", "orders", "orders"),

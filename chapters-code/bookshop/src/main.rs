@@ -95,13 +95,15 @@ async fn main() -> anyhow::Result<()> {
             let shutdown = server::shutdown_signal();
             match service {
                 Service::Registry(config) => registry::run(config, shutdown).await,
-                Service::Identity(config) => identity::run(config, shutdown).await,
+                Service::Identity(config) => ch05_soa::identity::run(config, shutdown).await,
                 Service::Gateway(config) => gateway::run(config, shutdown).await,
                 // Chapter 6's inventory: releases stock on `order.cancelled`.
                 Service::Inventory(config) => inventory::run_registered(config, shutdown).await,
                 Service::Payments(config) => payments::run_registered(config, shutdown).await,
                 // Chapter 3's catalog: HTTP + gRPC, registering itself.
-                Service::Catalog(config) => chapter3::run_catalog(config, shutdown).await,
+                Service::Catalog(config) => {
+                    ch05_soa::catalog::run_registered(config, shutdown).await
+                }
                 // Chapter 6's orders: chapter 5's checkout, its events
                 // published through the outbox, the catalog found through
                 // the registry.

@@ -41,19 +41,39 @@ where
 
 /// 400 when the JSON is malformed, 422 when it is JSON of the wrong shape.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|err| Problem::bad_request(format!("the body is not valid JSON: {err}")))?;
+    whole_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let field = match err.path().to_string() {
             path if path == "." => "body".to_owned(),
             path => path,
         };
-        let inner = err.into_inner();
-        if inner.is_data() {
-            Problem::invalid_fields(vec![FieldError::new(field, inner.to_string())])
-        } else {
-            Problem::bad_request(format!("the body is not valid JSON: {inner}"))
-        }
+        Problem::invalid_fields(vec![FieldError::new(field, err.into_inner().to_string())])
     })
+}
+
+/// JSON has one kind of number: `2.0` and `2` are the same integer (and
+/// JSON Schema's `integer` accepts both). serde would refuse `2.0` for an
+/// `i64`, so whole numbers become integers before the body is read.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&float)
+            {
+                #[allow(clippy::cast_possible_truncation)] // whole, and in range
+                let whole = float as i64;
+                *number = whole.into();
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers);
+        }
+        _ => {}
+    }
 }
 // ANCHOR_END: extractor
 
@@ -101,6 +121,14 @@ mod tests {
     fn malformed_json_is_a_bad_request() {
         let problem = parse::<Sample>(b"{\"name\":").unwrap_err();
         assert_eq!(problem.status, 400);
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        let sample = parse::<Sample>(br#"{"name":"x","count":3.0}"#).unwrap();
+        assert_eq!(sample.count, 3);
+        let problem = parse::<Sample>(br#"{"name":"x","count":3.5}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //!   fallback for unknown routes, and serving with graceful shutdown.
 //! - [`sqlite`]: opening a service's own SQLite database and migrating it.
 //! - [`telemetry`]: `tracing` set up once per process, pretty or JSON.
+//! - [`text`]: what "blank" means, the same in the code and the documents.
 //!
 //! Later chapters reuse this crate through its library: they call
 //! [`catalog::App`] and [`server::serve`] instead of copying them.
@@ -24,3 +25,4 @@ pub mod problem;
 pub mod server;
 pub mod sqlite;
 pub mod telemetry;
+pub mod text;

@@ -31,7 +31,7 @@ async fn the_same_key_and_body_returns_the_first_order() {
 }
 
 #[tokio::test]
-async fn the_same_key_with_another_body_is_a_422() {
+async fn the_same_key_with_another_body_is_a_409() {
     let (_catalog, orders) = spawn_pair(PROTOCOLS[0]).await;
     let key = Some("order-ada-0002");
     assert_eq!(
@@ -39,7 +39,7 @@ async fn the_same_key_with_another_body_is_a_422() {
         201
     );
     let other = place(&orders, &order("ada", &[(5, 3)]), key).await;
-    expect_problem(other, 422).await;
+    expect_problem(other, 409).await;
     assert_eq!(orders_of(&orders, "ada").await.len(), 1);
 }
 // ANCHOR_END: same_key

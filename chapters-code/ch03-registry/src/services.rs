@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use ch01_autonomy::{catalog, server};
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::{catalog_grpc, orders};
@@ -122,13 +123,23 @@ pub async fn run_catalog(
     config: CatalogConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_catalog_with(config, shutdown, Router::new()).await
+}
+
+/// [`run_catalog`] with `extra` routes beside the HTTP and gRPC APIs (the
+/// contract, from chapter 5).
+pub async fn run_catalog_with(
+    config: CatalogConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    extra: Router,
+) -> anyhow::Result<()> {
     let listener = catalog::bind(&config.catalog).await?;
     let bound = listener.local_addr()?;
     let app = catalog::App::open(&config.catalog.database_url)
         .await
         .context("cannot open the catalog database")?
         .with_body_limit(config.catalog.body_limit);
-    let grpc = catalog_grpc::routes(app.store().clone());
+    let grpc = catalog_grpc::routes(app.store().clone()).merge(extra);
     // Register only once the database is open: listed means able to serve.
     let registration = config.registry.registration("catalog", bound);
     let shutdown = register_until(config.registry.client()?, registration, shutdown);

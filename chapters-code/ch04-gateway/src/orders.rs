@@ -25,6 +25,7 @@ use crate::caller::Caller;
 use ch01_autonomy::health;
 use ch01_autonomy::json::JsonBody;
 use ch01_autonomy::problem::Problem;
+use ch01_autonomy::text::trim_blank;
 use ch02_communication::orders::AppState;
 use ch02_communication::orders::http::{OrderList, created_response, place, ready};
 use ch02_communication::orders::model::{NewOrder, Order};
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> Router {
 // ANCHOR: authorize
 /// Refuses an order placed for someone other than the caller (403).
 pub fn check_customer(caller: &Caller, order: &NewOrder) -> Result<(), Problem> {
-    caller.acts_as(order.customer.trim())
+    caller.acts_as(trim_blank(&order.customer))
 }
 
 /// The order `id` if it exists and is the caller's. Someone else's order
@@ -83,7 +84,7 @@ pub async fn caller_orders(
     params: ListParams,
 ) -> Result<Vec<Order>, Problem> {
     if let Some(customer) = &params.customer {
-        caller.acts_as(customer.trim())?;
+        caller.acts_as(trim_blank(customer))?;
     }
     Ok(state
         .store

@@ -256,6 +256,26 @@ async fn routes_to_the_catalog_and_balances_over_both_instances() {
 // ANCHOR_END: balancing
 
 #[tokio::test]
+async fn the_catalog_is_read_only_through_the_gateway() {
+    let world = world().await;
+    let token = demo_token(&world).await;
+    let book = json!({"title": "Mine", "author": "Me", "price_cents": 1});
+    let response = reqwest::Client::new()
+        .post(world.gateway.url("/api/catalog/books"))
+        .bearer_auth(token) // a signed-in user is still not an operator
+        .json(&book)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_route_is_a_404_problem() {
     let world = world().await;
     for path in ["/api/nothing/here", "/api/catalogue/books", "/not-api"] {

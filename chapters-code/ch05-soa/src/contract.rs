@@ -9,7 +9,6 @@
 use axum::Router;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,9 +20,6 @@ use ch04_gateway::caller::USER_HEADER;
 /// Where the document and the docs UI are served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
 pub const DOCS_PATH: &str = "/docs";
-/// The security scheme of operations that need a caller the gateway
-/// vouched for: `security(("gateway" = []))` in a handler's annotation.
-pub const GATEWAY_SCHEME: &str = "gateway";
 
 // ANCHOR: publish
 /// Splits an [`OpenApiRouter`] into the service's routes and its document,
@@ -51,35 +47,8 @@ fn finish(mut document: OpenApi, title: &str) -> OpenApi {
     document.info.license = None;
     document.info.contact = None;
     add_problem_responses(&mut document);
-    add_gateway_scheme(&mut document);
     document
 }
-
-// ANCHOR: gateway_scheme
-/// Operations that ask who calls say so with the `gateway` scheme: the
-/// `x-bookshop-user` header, which only the gateway sets.
-fn add_gateway_scheme(document: &mut OpenApi) {
-    let secured = document.paths.paths.values().any(|item| {
-        [&item.get, &item.post, &item.put, &item.delete]
-            .into_iter()
-            .flatten()
-            .any(|operation| operation.security.is_some())
-    });
-    if !secured {
-        return;
-    }
-    let scheme = SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-        USER_HEADER,
-        "The user the gateway verified. Only the gateway sets it: services are \
-         reachable on a private network only, and the gateway removes a copy a \
-         client sends.",
-    )));
-    document
-        .components
-        .get_or_insert_with(Default::default)
-        .add_security_scheme(GATEWAY_SCHEME, scheme);
-}
-// ANCHOR_END: gateway_scheme
 
 // ANCHOR: problems
 /// Every operation can fail the same few ways, all answered by the common
@@ -106,7 +75,7 @@ fn add_problem_responses(document: &mut OpenApi) {
                 ("500", "A bug; the body says nothing more"),
                 ("503", "The service's database does not answer"),
             ];
-            if operation.security.is_some() {
+            if asks_who_calls(operation) {
                 statuses.push(("401", "No verified caller: call through the gateway"));
             }
             if operation.request_body.is_some() {
@@ -122,6 +91,17 @@ fn add_problem_responses(document: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Whether the operation takes the caller ([`Caller`] in its `params`).
+///
+/// [`Caller`]: ch04_gateway::caller::Caller
+fn asks_who_calls(operation: &Operation) -> bool {
+    operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|parameter| matches!(parameter, RefOr::T(p) if p.name == USER_HEADER))
 }
 
 fn add_problem(operation: &mut Operation, status: &str, description: &str) {

@@ -207,8 +207,8 @@ async fn bad_reservations_are_422_naming_the_field() {
             "lines[0].quantity",
         ),
         (
-            json!({"order_id": "x", "lines": [{"book_id": 1, "quantity": 1}, {"book_id": 1, "quantity": 1}]}),
-            "lines[1].book_id",
+            json!({"order_id": "x", "lines": [{"book_id": 0, "quantity": 1}]}),
+            "lines[0].book_id",
         ),
     ];
     for (body, field) in cases {
@@ -218,4 +218,22 @@ async fn bad_reservations_are_422_naming_the_field() {
         assert_eq!(problem.errors[0].field, field, "{body}");
     }
     assert_eq!(stock(&inventory, 1).await, 10);
+}
+
+/// An order may name a book on two lines (orders allows it); the
+/// reservation holds the sum, once.
+#[tokio::test]
+async fn lines_for_the_same_book_are_added_up() {
+    let inventory = spawn_inventory().await;
+    let twice = json!({"order_id": "t-1", "lines": [
+        {"book_id": 1, "quantity": 2}, {"book_id": 2, "quantity": 1}, {"book_id": 1, "quantity": 3}
+    ]});
+    let response = reserve(&inventory, twice).await;
+    assert_eq!(response.status(), 201);
+    let reservation: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        reservation["lines"],
+        json!([{"book_id": 1, "quantity": 5}, {"book_id": 2, "quantity": 1}])
+    );
+    assert_eq!(stock(&inventory, 1).await, 5);
 }

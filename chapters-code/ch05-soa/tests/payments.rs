@@ -55,8 +55,8 @@ async fn a_charge_is_approved_once_and_refunded_once() {
     assert_eq!(again, first, "a retried charge gets the first answer");
     assert_eq!(
         charge(&payments, "o-1", 1).await.status(),
-        422,
-        "same order, other amount"
+        409,
+        "same order, other amount: a conflict with the first charge"
     );
 
     let refunded: Payment = refund(&payments, "o-1").await.json().await.unwrap();

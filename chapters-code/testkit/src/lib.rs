@@ -8,6 +8,8 @@
 //!   `/health/ready` answers, then kill it (`SIGKILL`) or stop it (`SIGTERM`).
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
+//! - [`schemathesis`]: run schemathesis with every check against a
+//!   service's OpenAPI document.
 //! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
 //! - [`broker_node`] (feature `amqp`): a RabbitMQ node of a test's own,
 //!   for drills that restart the broker.
@@ -28,6 +30,7 @@ pub mod db;
 pub mod etcd;
 pub mod load;
 pub mod process;
+pub mod schemathesis;
 pub mod server;
 
 mod resolve;

@@ -32,15 +32,30 @@ pub fn router(state: AppState) -> Router {
 
 /// Query string of `GET /v1/books`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ListParams {
+    /// Books whose author contains this (case-insensitive); blank means any.
     pub author: Option<String>,
+    /// Books whose title or author contains this; blank means any.
     pub q: Option<String>,
+    /// Page size; more than 100 is answered with 100.
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<u64>, minimum = 1, maximum = 4_294_967_295_u64)
+    )]
     pub limit: Option<u32>,
+    /// Books to skip.
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64)
+    )]
     pub offset: Option<u32>,
 }
 
 /// Body of `GET /v1/books`.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookList {
     pub books: Vec<Book>,
     pub total: i64,
@@ -49,7 +64,18 @@ pub struct BookList {
 }
 
 // ANCHOR: list_books
-async fn list_books(
+/// Books, filtered and paged.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/v1/books",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page, and how many books match", body = BookList),
+        (status = 400, description = "A query parameter is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` is 0", body = Problem, content_type = "application/problem+json"),
+    ),
+))]
+pub async fn list_books(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<BookList>, Problem> {
@@ -86,7 +112,14 @@ fn non_blank(value: Option<String>) -> Option<String> {
 }
 
 // ANCHOR: get_book
-async fn get_book(
+/// One book.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/v1/books/{id}",
+    params(("id" = String, Path, description = "The book id")),
+    responses((status = 200, description = "The book", body = Book)),
+))]
+pub async fn get_book(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Book>, Problem> {
@@ -98,7 +131,19 @@ async fn get_book(
 // ANCHOR_END: get_book
 
 // ANCHOR: create_book
-async fn create_book(
+/// Add a book.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/v1/books",
+    request_body = NewBook,
+    responses((
+        status = 201,
+        description = "Created",
+        body = Book,
+        headers(("location" = String, description = "Where the new book is")),
+    )),
+))]
+pub async fn create_book(
     State(state): State<AppState>,
     JsonBody(new_book): JsonBody<NewBook>,
 ) -> Result<Response, Problem> {

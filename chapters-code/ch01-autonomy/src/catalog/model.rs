@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::problem::FieldError;
+use crate::text::trim_blank;
 
 // ANCHOR: book
 /// A book in the catalog. Prices are integer cents: no floating-point money.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Book {
     pub id: i64,
     pub title: String,
@@ -17,11 +19,22 @@ pub struct Book {
 
 /// The body of `POST /v1/books`, before validation.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewBook {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 300, pattern = r"[^\t\n\f\r ]")
+    )]
     pub title: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = r"[^\t\n\f\r ]")
+    )]
     pub author: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1450, maximum = 2100))]
     pub published_year: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000_000))]
     pub price_cents: i64,
 }
 // ANCHOR_END: book
@@ -38,10 +51,10 @@ impl NewBook {
     /// fixes its request in one round trip. Returns the book with trimmed text.
     pub fn validate(self) -> Result<NewBook, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let title = self.title.trim().to_owned();
-        let author = self.author.trim().to_owned();
-        check_text("title", &title, MAX_TITLE_CHARS, &mut errors);
-        check_text("author", &author, MAX_AUTHOR_CHARS, &mut errors);
+        check_text("title", &self.title, MAX_TITLE_CHARS, &mut errors);
+        check_text("author", &self.author, MAX_AUTHOR_CHARS, &mut errors);
+        let title = trim_blank(&self.title).to_owned();
+        let author = trim_blank(&self.author).to_owned();
         if self.price_cents <= 0 {
             errors.push(FieldError::new(
                 "price_cents",
@@ -72,10 +85,12 @@ impl NewBook {
 }
 // ANCHOR_END: validate
 
-fn check_text(field: &str, value: &str, max_chars: usize, errors: &mut Vec<FieldError>) {
-    if value.is_empty() {
+/// `raw` must have a character that is not whitespace, and at most
+/// `max_chars` characters, counted before trimming, as the document says.
+fn check_text(field: &str, raw: &str, max_chars: usize, errors: &mut Vec<FieldError>) {
+    if trim_blank(raw).is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
-    } else if value.chars().count() > max_chars {
+    } else if raw.chars().count() > max_chars {
         errors.push(FieldError::new(
             field,
             format!("must be at most {max_chars} characters"),

@@ -84,7 +84,7 @@ pub async fn place(
         })
         .collect();
     if !unknown.is_empty() {
-        return Err(Problem::invalid_fields(unknown));
+        return Err(unknown_books(unknown));
     }
 
     let keyed = key.as_deref().map(|key| (key, fingerprint.as_str()));
@@ -110,6 +110,21 @@ pub async fn place(
     }
 }
 // ANCHOR_END: place_order
+
+/// 409: the order is well formed, but names a book the catalog does not
+/// have now. Not a 422: that means "your request breaks the rules", and
+/// no rule a client can read (a schema) can know the catalog's books.
+fn unknown_books(lines: Vec<FieldError>) -> Problem {
+    let detail = lines
+        .iter()
+        .map(|line| line.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Problem {
+        errors: lines,
+        ..Problem::new(StatusCode::CONFLICT, detail)
+    }
+}
 
 // ANCHOR: replay
 /// The first order placed with `key`, if it was used before with the same request.

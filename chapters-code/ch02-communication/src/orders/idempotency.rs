@@ -40,13 +40,16 @@ pub fn fingerprint(order: &NewOrder) -> String {
 }
 // ANCHOR_END: key
 
-/// The 422 for a key reused with a different body.
+/// The 409 for a key reused with a different body: the request is well
+/// formed, but the key already belongs to another one. (The IETF draft
+/// suggests 422; a 422 would say the request itself breaks the rules,
+/// which no schema a client reads can know.)
 pub fn reused_with_other_body() -> Problem {
     Problem {
         kind: "https://bookshop.example/problems/idempotency-key-reused".to_owned(),
         title: "Idempotency-Key reused with a different request".to_owned(),
         ..Problem::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::http::StatusCode::CONFLICT,
             "this Idempotency-Key was first used with a different body; \
              use a new key for a new order",
         )

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use ch01_autonomy::problem::FieldError;
+use ch01_autonomy::text::trim_blank;
 
 // ANCHOR: new_order
 /// The body of `POST /v1/orders`. No prices: the client says *what* it
@@ -12,9 +13,10 @@ use ch01_autonomy::problem::FieldError;
 pub struct NewOrder {
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 1, max_length = 100, pattern = r"\S")
+        schema(max_length = 100, pattern = r"[^\t\n\f\r ]")
     )]
     pub customer: String,
+    /// Lines for the same book are added up.
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<NewLine>,
 }
@@ -61,10 +63,10 @@ impl NewOrder {
     /// and reports every bad field at once.
     pub fn validate(self) -> Result<NewOrder, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let customer = self.customer.trim().to_owned();
+        let customer = trim_blank(&self.customer).to_owned();
         if customer.is_empty() {
             errors.push(FieldError::new("customer", "must not be empty"));
-        } else if customer.chars().count() > MAX_CUSTOMER_CHARS {
+        } else if self.customer.chars().count() > MAX_CUSTOMER_CHARS {
             errors.push(FieldError::new(
                 "customer",
                 format!("must be at most {MAX_CUSTOMER_CHARS} characters"),
@@ -84,14 +86,6 @@ impl NewOrder {
                     format!("lines[{index}].book_id"),
                     "must be a positive book id",
                 ));
-            } else if let Some(first) = self.lines[..index]
-                .iter()
-                .position(|l| l.book_id == line.book_id)
-            {
-                errors.push(FieldError::new(
-                    format!("lines[{index}].book_id"),
-                    format!("repeats lines[{first}]; raise its quantity instead"),
-                ));
             }
             if !(1..=MAX_QUANTITY).contains(&line.quantity) {
                 errors.push(FieldError::new(
@@ -101,17 +95,33 @@ impl NewOrder {
             }
         }
         if errors.is_empty() {
-            Ok(NewOrder { customer, ..self })
+            let lines = merged(self.lines);
+            Ok(NewOrder { customer, lines })
         } else {
             Err(errors)
         }
     }
 
+    /// The book ids, each once (after [`NewOrder::validate`]).
     pub fn book_ids(&self) -> Vec<i64> {
         self.lines.iter().map(|line| line.book_id).collect()
     }
 }
 // ANCHOR_END: validate
+
+/// Lines for the same book added up, in the order the books first appear:
+/// two lines for one book are one purchase, and a schema cannot forbid
+/// them (JSON Schema has no "unique by field"), so they are accepted.
+fn merged(lines: Vec<NewLine>) -> Vec<NewLine> {
+    let mut merged: Vec<NewLine> = Vec::with_capacity(lines.len());
+    for line in lines {
+        match merged.iter_mut().find(|m| m.book_id == line.book_id) {
+            Some(earlier) => earlier.quantity += line.quantity,
+            None => merged.push(line),
+        }
+    }
+    merged
+}
 
 #[cfg(test)]
 mod tests {
@@ -134,11 +144,19 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named_by_index() {
-        let errors = order(&[(1, 0), (1, 2), (-3, 1)]).validate().unwrap_err();
+        let errors = order(&[(1, 0), (2, 2), (-3, 1)]).validate().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["lines[0].quantity", "lines[1].book_id", "lines[2].book_id"]
-        );
+        assert_eq!(fields, ["lines[0].quantity", "lines[2].book_id"]);
+    }
+
+    #[test]
+    fn lines_for_the_same_book_are_added_up() {
+        let valid = order(&[(1, 2), (2, 1), (1, 100)]).validate().unwrap();
+        let lines: Vec<_> = valid
+            .lines
+            .iter()
+            .map(|l| (l.book_id, l.quantity))
+            .collect();
+        assert_eq!(lines, [(1, 102), (2, 1)]);
     }
 }

@@ -206,6 +206,17 @@ async fn proxy_request(
     let Some(target) = state.routes.resolve(&path, query.as_deref()) else {
         return Problem::not_found(format!("no route for {path}")).into_response();
     };
+    if !RouteTable::allows(target.route, request.method().as_str()) {
+        let allowed = target.route.methods.clone().unwrap_or_default().join(", ");
+        let problem = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path} takes only {allowed} through the gateway"),
+        );
+        return match HeaderValue::from_str(&allowed) {
+            Ok(allow) => ([(header::ALLOW, allow)], problem).into_response(),
+            Err(_) => problem.into_response(),
+        };
+    }
     if let Some(length) = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -26,6 +26,11 @@ pub struct Route {
     /// How long the upstream may take to start answering (default 30 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
+    /// The only methods forwarded (others get 405); all when absent. The
+    /// catalog is read-only from outside: adding books is for operators,
+    /// on the private side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
 }
 
 /// A token bucket's size and refill rate.
@@ -69,6 +74,7 @@ prefix = "/api/catalog"
 service = "catalog"
 rewrite = "/v1"
 cache_ttl_secs = 30
+methods = ["GET", "HEAD"]
 
 [[route]]
 prefix = "/api/orders"
@@ -124,6 +130,14 @@ impl RouteTable {
     }
     // ANCHOR_END: resolve
 
+    /// Whether `route` forwards `method`.
+    pub fn allows(route: &Route, method: &str) -> bool {
+        route
+            .methods
+            .as_ref()
+            .is_none_or(|methods| methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+    }
+
     /// The services the routes name, each once.
     pub fn services(&self) -> Vec<String> {
         let mut services: Vec<String> = self.routes.iter().map(|r| r.service.clone()).collect();
@@ -156,6 +170,8 @@ mod tests {
             "/v1/orders"
         );
         assert!(table.resolve("/api/ordersXYZ", None).is_none());
+        let catalog = table.resolve("/api/catalog/books", None).unwrap().route;
+        assert!(RouteTable::allows(catalog, "GET") && !RouteTable::allows(catalog, "POST"));
         let target = table
             .resolve("/api/notifications", Some("order_id=7"))
             .unwrap();

@@ -38,7 +38,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn sign_up(
+/// Sign up.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/v1/users",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "Signed up", body = super::model::User,
+         headers(("location" = String, description = "The new user"))),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+))]
+pub async fn sign_up(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Response, Problem> {
@@ -68,7 +79,19 @@ async fn sign_up(
 }
 
 // ANCHOR: token
-async fn token(
+/// Log in: a 15-minute access token.
+#[cfg_attr(feature = "openapi", utoipa::path(
+    post,
+    path = "/v1/token",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "A token", body = TokenResponse),
+        (status = 401, description = "Invalid username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this user", body = Problem, content_type = "application/problem+json",
+         headers(("retry-after" = u32, description = "Seconds to wait"))),
+    ),
+))]
+pub async fn token(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Json<TokenResponse>, Problem> {
@@ -109,7 +132,13 @@ async fn token(
 }
 // ANCHOR_END: token
 
-async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
+/// The public keys that verify identity's tokens (RFC 7517).
+#[cfg_attr(feature = "openapi", utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    responses((status = 200, description = "A JWK set", body = Object)),
+))]
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
     let keys = state.signer.jwks().map_err(|err| {
         tracing::error!(%err, "cannot describe the signing key");
         Problem::internal()

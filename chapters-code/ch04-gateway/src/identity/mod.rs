@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use ch01_autonomy::server;
-use ch03_registry::services::{RegistryFlags, register_until};
+use ch03_registry::services::{self as chapter3, RegistryFlags};
 
 use self::store::UserStore;
 use self::throttle::LoginThrottle;
@@ -96,7 +96,13 @@ impl App {
     }
 
     pub fn into_router(self) -> Router {
-        server::with_common_layers(http::router(self.state), 16 * 1024)
+        self.into_router_with(Router::new())
+    }
+
+    /// Identity's routes plus `extra` ones (chapter 5's contract), inside
+    /// the common layers.
+    pub fn into_router_with(self, extra: Router) -> Router {
+        server::with_common_layers(http::router(self.state).merge(extra), 16 * 1024)
     }
 }
 
@@ -116,11 +122,27 @@ pub async fn run(
     config: ProcessConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with(config, shutdown, Router::new()).await
+}
+
+/// [`run`], with `extra` routes beside identity's own.
+pub async fn run_with(
+    config: ProcessConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    extra: Router,
+) -> anyhow::Result<()> {
     let listener = server::bind(config.identity.listen, "IDENTITY_LISTEN").await?;
-    let bound = listener.local_addr()?;
     let app = App::open(&config.identity).await?;
-    let registration = config.registry.registration("identity", bound);
-    let shutdown = register_until(config.registry.client()?, registration, shutdown);
-    server::serve(listener, app.into_router(), shutdown).await?;
-    Ok(())
+    let router = app.into_router_with(extra);
+    chapter3::serve_registered(
+        listener,
+        &config.registry,
+        "identity",
+        shutdown,
+        |l, s| async move {
+            server::serve(l, router, s).await?;
+            Ok(())
+        },
+    )
+    .await
 }

@@ -63,7 +63,9 @@ async fn reserve(
     JsonBody(request): JsonBody<NewReservation>,
 ) -> Result<Response, Problem> {
     request.validate().map_err(Problem::invalid_fields)?;
-    let reservation = store.reserve(&request.order_id, &request.lines).await?;
+    let reservation = store
+        .reserve(&request.order_id, &request.merged_lines())
+        .await?;
     Ok((StatusCode::CREATED, Json(reservation)).into_response())
 }
 // ANCHOR_END: annotated

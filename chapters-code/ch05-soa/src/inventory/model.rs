@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use ch01_autonomy::problem::FieldError;
+use ch01_autonomy::text::trim_blank;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Line {
@@ -16,8 +17,9 @@ pub struct Line {
 /// The body of `POST /v1/reservations`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewReservation {
-    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
+    #[schema(max_length = 64, pattern = r"[^\t\n\f\r ]")]
     pub order_id: String,
+    /// Lines for the same book are added up.
     #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<Line>,
 }
@@ -60,7 +62,7 @@ impl Reservation {
 impl NewReservation {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        if self.order_id.trim().is_empty() || self.order_id.len() > 64 {
+        if trim_blank(&self.order_id).is_empty() || self.order_id.chars().count() > 64 {
             errors.push(FieldError::new("order_id", "1 to 64 characters"));
         }
         if self.lines.is_empty() || self.lines.len() > 50 {
@@ -71,14 +73,6 @@ impl NewReservation {
                 errors.push(FieldError::new(
                     format!("lines[{index}].book_id"),
                     "must be positive",
-                ));
-            } else if self.lines[..index]
-                .iter()
-                .any(|l| l.book_id == line.book_id)
-            {
-                errors.push(FieldError::new(
-                    format!("lines[{index}].book_id"),
-                    "appears twice",
                 ));
             }
             if !(1..=100).contains(&line.quantity) {
@@ -93,5 +87,19 @@ impl NewReservation {
         } else {
             Err(errors)
         }
+    }
+
+    /// One line per book, quantities added up, in the order the books
+    /// first appear: an order may name a book twice (orders allows it),
+    /// and a reservation holds it once.
+    pub fn merged_lines(&self) -> Vec<Line> {
+        let mut merged: Vec<Line> = Vec::with_capacity(self.lines.len());
+        for line in &self.lines {
+            match merged.iter_mut().find(|m| m.book_id == line.book_id) {
+                Some(earlier) => earlier.quantity += line.quantity,
+                None => merged.push(*line),
+            }
+        }
+        merged
     }
 }

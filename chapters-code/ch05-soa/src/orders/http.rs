@@ -81,12 +81,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     path = "/v1/orders",
     request_body = NewOrder,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "Send the same key when you retry: the order is placed once"),
+        Caller,
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+         description = "Send the same key when you retry: the order is placed once"),
     ),
-    security(("gateway" = [])),
     responses(
         (status = 201, description = "Placed; `status` says how checkout ended (`pending`: still running)", body = OrderView),
         (status = 403, description = "`customer` is not the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A line names a book the catalog does not have, or the Idempotency-Key was used for another order", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The catalog answered badly", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -136,8 +138,7 @@ async fn view(state: &AppState, order: Order) -> Result<OrderView, Problem> {
 #[utoipa::path(
     get,
     path = "/v1/orders/{id}",
-    params(("id" = String, Path, description = "The order id")),
-    security(("gateway" = [])),
+    params(Caller, ("id" = String, Path, description = "The order id")),
     responses((status = 200, description = "The order", body = OrderView)),
 )]
 async fn get_order(
@@ -153,8 +154,7 @@ async fn get_order(
 #[utoipa::path(
     get,
     path = "/v1/orders",
-    params(ListParams),
-    security(("gateway" = [])),
+    params(Caller, ListParams),
     responses(
         (status = 200, description = "Newest first, at most 100", body = OrderList),
         (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),

@@ -22,6 +22,7 @@ use crate::contract;
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::json::JsonBody;
 use ch01_autonomy::problem::{FieldError, Problem};
+use ch01_autonomy::text::trim_blank;
 
 #[derive(Debug, Clone)]
 struct AppState {
@@ -68,7 +69,7 @@ fn mark_v1_deprecated(document: &mut utoipa::openapi::OpenApi) {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Charge {
-    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
+    #[schema(max_length = 64, pattern = r"[^\t\n\f\r ]")]
     pub order_id: String,
     #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount_cents: i64,
@@ -90,7 +91,7 @@ pub struct Charge {
                 ("Deprecation" = String, description = "When /v1 was deprecated (RFC 9745)"),
                 ("Sunset" = String, description = "When /v1 goes away (RFC 8594)"),
             )),
-        (status = 409, description = "The order was voided: refunded before it was charged", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order was voided (refunded before it was charged), or charged before with another amount", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn charge(
@@ -127,14 +128,14 @@ const V1_SUNSET: &str = "Tue, 01 Jun 2027 00:00:00 GMT";
 pub struct Money {
     #[schema(minimum = 1, maximum = 100_000_000)]
     pub cents: i64,
-    /// ISO 4217 code; this bank settles in EUR only.
-    #[schema(pattern = "^[A-Z]{3}$")]
+    /// ISO 4217 code; this bank settles in EUR only, and says so.
+    #[schema(pattern = "^EUR$")]
     pub currency: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChargeV2 {
-    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
+    #[schema(max_length = 64, pattern = r"[^\t\n\f\r ]")]
     pub order_id: String,
     pub amount: Money,
 }
@@ -153,7 +154,7 @@ pub struct PaymentV2 {
     request_body = ChargeV2,
     responses(
         (status = 201, description = "Approved or declined", body = PaymentV2),
-        (status = 409, description = "The order was voided: refunded before it was charged", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order was voided (refunded before it was charged), or charged before with another amount", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn charge_v2(
@@ -193,7 +194,7 @@ async fn settle(
     amount_field: &str,
 ) -> Result<Payment, Problem> {
     let mut errors = Vec::new();
-    if order_id.trim().is_empty() || order_id.len() > 64 {
+    if trim_blank(order_id).is_empty() || order_id.chars().count() > 64 {
         errors.push(FieldError::new("order_id", "1 to 64 characters"));
     }
     if !(1..=100_000_000).contains(&amount_cents) {
@@ -208,8 +209,9 @@ async fn settle(
             return Err(voided());
         }
         if first.amount_cents != amount_cents {
+            // A conflict with an earlier request, not a bad field: 409.
             return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "this order was charged before with another amount",
             ));
         }

@@ -20,9 +20,31 @@ pub struct Running {
     pub db: TempDb,
 }
 
+/// Chapter 1's catalog, publishing chapter 5's contract.
 pub async fn spawn_catalog() -> Running {
     let db = TempDb::new();
-    let router = catalog::App::open(&db.url()).await.unwrap().into_router();
+    let router = catalog::App::open(&db.url())
+        .await
+        .unwrap()
+        .into_router_with(ch05_soa::catalog::published());
+    let server =
+        TestServer::start(|listener, shutdown| server::serve(listener, router, shutdown)).await;
+    Running { server, db }
+}
+
+/// Chapter 4's identity, publishing chapter 5's contract.
+pub async fn spawn_identity() -> Running {
+    let db = TempDb::new();
+    let config = ch04_gateway::identity::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url(),
+        token_ttl_minutes: 15,
+        demo_password: "demo-password-for-tests".to_owned(),
+    };
+    let router = ch04_gateway::identity::App::open(&config)
+        .await
+        .unwrap()
+        .into_router_with(ch05_soa::identity::published());
     let server =
         TestServer::start(|listener, shutdown| server::serve(listener, router, shutdown)).await;
     Running { server, db }

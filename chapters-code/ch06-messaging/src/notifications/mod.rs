@@ -16,6 +16,9 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::problem::Problem;
@@ -23,6 +26,7 @@ use ch01_autonomy::server;
 use ch03_registry::services::{self as chapter3, RegistryFlags};
 use ch04_gateway::caller::Caller;
 use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
+use ch05_soa::contract;
 
 use crate::broker::BrokerFlags;
 use crate::consumer::{self, ConsumerConfig, Handler, HandlerError};
@@ -136,12 +140,14 @@ struct AppState {
     connected: Arc<AtomicBool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
-    order_id: Option<i64>,
+    /// The order, as orders numbers it.
+    order_id: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NotificationList {
     pub notifications: Vec<Notification>,
 }
@@ -150,14 +156,25 @@ pub struct NotificationList {
 /// `GET /v1/notifications?order_id=`: the caller's notifications about
 /// that order. The caller comes from the gateway (chapter 4's [`Caller`]);
 /// whose order it is, notifications learned from the order's events.
+#[utoipa::path(
+    get,
+    path = "/v1/notifications",
+    params(Caller, ListParams),
+    responses(
+        (status = 200, description = "Oldest first; none for an order that is not the caller's", body = NotificationList),
+        (status = 400, description = "No `order_id`, or not a number", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<NotificationList>, Problem> {
-    let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
-    let order_id = params.order_id.ok_or_else(|| {
-        Problem::bad_request("give the order: GET /v1/notifications?order_id=<id>")
+    let Query(ListParams { order_id }) = params.map_err(|rejection| {
+        Problem::bad_request(format!(
+            "give the order as a number: GET /v1/notifications?order_id=<id> ({})",
+            rejection.body_text()
+        ))
     })?;
     let notifications = state
         .store
@@ -180,12 +197,22 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     health::ready_if(check, "the notifications database and broker").await
 }
 
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}
+
+/// The notifications service's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    contract::document(api(), "notifications")
+}
+
 pub fn router(store: NotificationStore, connected: Arc<AtomicBool>) -> Router {
-    let routes = Router::new()
-        .route("/v1/notifications", get(list))
+    let state = AppState { store, connected };
+    let health = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
-        .with_state(AppState { store, connected });
+        .with_state(state.clone());
+    let routes = contract::publish(api().with_state(state), "notifications").merge(health);
     server::with_common_layers(routes, 16 * 1024)
 }
 

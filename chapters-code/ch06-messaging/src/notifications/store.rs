@@ -13,7 +13,7 @@ pub use ch01_autonomy::sqlite::DbError as StoreError;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/notifications");
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Notification {
     pub order_id: i64,
     /// Whose it is: the order's customer, from the event.

@@ -25,7 +25,7 @@ pub enum Decision {
     Process,
     /// Seen with the same request: answer with the order made then.
     Replay { order_id: i64 },
-    /// Seen with a different request: a client bug, answer 422.
+    /// Seen with a different request: a client bug, answer 409.
     Conflict,
 }
 
