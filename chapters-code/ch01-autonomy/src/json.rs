@@ -53,6 +53,11 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     })
 }
 
+/// `i64::MIN` is a power of two, so it is exact as an `f64`; the range of
+/// `i64` is `[I64_MIN_AS_F64, -I64_MIN_AS_F64)`.
+#[allow(clippy::cast_precision_loss)] // exact: -2^63
+const I64_MIN_AS_F64: f64 = i64::MIN as f64;
+
 /// JSON has one kind of number: `2.0` and `2` are the same integer (and
 /// JSON Schema's `integer` accepts both). serde would refuse `2.0` for an
 /// `i64`, so whole numbers become integers before the body is read.
@@ -61,7 +66,7 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
         serde_json::Value::Number(number) => {
             if let Some(float) = number.as_f64().filter(|_| number.is_f64())
                 && float.fract() == 0.0
-                && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&float)
+                && (I64_MIN_AS_F64..-I64_MIN_AS_F64).contains(&float)
             {
                 #[allow(clippy::cast_possible_truncation)] // whole, and in range
                 let whole = float as i64;

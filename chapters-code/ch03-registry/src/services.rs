@@ -80,6 +80,16 @@ pub fn register_until(
 }
 // ANCHOR_END: deregister_first
 
+/// A service's own flags plus the registry's: the command line of that
+/// service in the running system, where it registers itself.
+#[derive(Debug, Clone, clap::Parser)]
+pub struct Registered<S: clap::Args> {
+    #[command(flatten)]
+    pub service: S,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
 // ANCHOR: serve_registered
 /// The shutdown signal a registered service serves until: it deregisters
 /// first, then fires.

@@ -89,6 +89,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 // ANCHOR_END: caller
 
+// ANCHOR: caller_param
 /// The header as an OpenAPI document states it: a required header whose
 /// value is a user name. Not a security scheme: it proves nothing, it is
 /// an assertion the services take from the gateway (see the trust
@@ -118,6 +119,7 @@ impl utoipa::IntoParams for Caller {
         ]
     }
 }
+// ANCHOR_END: caller_param
 
 impl From<&str> for Caller {
     /// A caller named in code (tests, a trusted job).

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::contract;
 
+// ANCHOR: published
 fn api() -> OpenApiRouter<catalog::AppState> {
     OpenApiRouter::new()
         .routes(routes!(http::list_books, http::create_book))
@@ -30,6 +31,7 @@ pub fn openapi() -> OpenApi {
 pub fn published() -> Router {
     contract::serve(Router::new(), openapi())
 }
+// ANCHOR_END: published
 
 /// The catalog in the running system: registered, HTTP and gRPC, and its
 /// contract at `/openapi.json` with the docs at `/docs`.

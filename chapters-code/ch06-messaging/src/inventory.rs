@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use ch01_autonomy::server;
-use ch03_registry::services::{RegistryFlags, serve_registered};
+use ch03_registry::services::{Registered, serve_registered};
 use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
 use ch05_soa::inventory::store::ReserveError;
 use ch05_soa::inventory::{self as chapter5, InventoryStore};
@@ -121,21 +121,14 @@ pub async fn serve(
 // ANCHOR_END: serve
 
 /// Inventory in the running system: registered, so orders finds it.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "ch06-inventory", version)]
-pub struct RegisteredConfig {
-    #[command(flatten)]
-    pub inventory: Config,
-    #[command(flatten)]
-    pub registry: RegistryFlags,
-}
+pub type RegisteredConfig = Registered<Config>;
 
 pub async fn run_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.inventory.inventory.listen, "INVENTORY_LISTEN").await?;
-    let service = config.inventory;
+    let listener = server::bind(config.service.inventory.listen, "INVENTORY_LISTEN").await?;
+    let service = config.service;
     serve_registered(listener, &config.registry, "inventory", shutdown, |l, s| {
         serve(l, service, s)
     })

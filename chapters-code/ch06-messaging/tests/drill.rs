@@ -196,27 +196,8 @@ impl Shop {
         (orders.status() == 200).then_some(token)
     }
 
-    async fn notification_kinds(&self, http: &reqwest::Client, order_id: i64) -> Vec<String> {
-        let list: Value = http
-            .get(
-                self.notifications
-                    .url(&format!("/v1/notifications?order_id={order_id}")),
-            )
-            .header("x-bookshop-user", "demo")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut kinds: Vec<String> = list["notifications"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap().to_owned())
-            .collect();
-        kinds.sort_unstable();
-        kinds
+    async fn notification_kinds(&self, order_id: i64) -> Vec<String> {
+        common::notification_kinds(self.notifications.base_url(), "demo", order_id).await
     }
 
     async fn status(&self, http: &reqwest::Client, order_id: i64) -> String {
@@ -301,7 +282,7 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
     let all_notified = || async {
         let mut missing = 0;
         for (id, _) in &orders {
-            let kinds = shop.notification_kinds(&http, *id).await;
+            let kinds = shop.notification_kinds(*id).await;
             assert!(kinds.len() <= 2, "order {id}: {kinds:?}");
             match kinds.len() {
                 2 => assert!(

@@ -99,28 +99,6 @@ async fn place_until_gone(orders: String) -> Vec<i64> {
     accepted
 }
 
-async fn notification_kinds(notifications: &str, order_id: i64) -> Vec<String> {
-    let list: Value = reqwest::Client::new()
-        .get(format!(
-            "{notifications}/v1/notifications?order_id={order_id}"
-        ))
-        .header("x-bookshop-user", CUSTOMER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut kinds: Vec<String> = list["notifications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect();
-    kinds.sort_unstable();
-    kinds
-}
-
 // ANCHOR: sigterm
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_orders_and_notifications_and_loses_nothing() {
@@ -159,10 +137,13 @@ async fn sigterm_drains_orders_and_notifications_and_loses_nothing() {
     for &order_id in &accepted {
         let url = notifications.base_url();
         common::eventually(Duration::from_secs(20), "two notifications", || async {
-            notification_kinds(url, order_id).await.len() >= 2
+            common::notification_kinds(url, CUSTOMER, order_id)
+                .await
+                .len()
+                >= 2
         })
         .await;
-        let kinds = notification_kinds(url, order_id).await;
+        let kinds = common::notification_kinds(url, CUSTOMER, order_id).await;
         assert_eq!(kinds.len(), 2, "order {order_id}: exactly two, {kinds:?}");
         assert!(kinds.contains(&ORDER_PLACED.to_owned()), "{kinds:?}");
     }

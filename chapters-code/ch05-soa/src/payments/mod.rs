@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use ch01_autonomy::server;
-use ch03_registry::services::{RegistryFlags, serve_registered};
+use ch03_registry::services::{Registered, serve_registered};
 
 pub use store::PaymentStore;
 
@@ -91,21 +91,14 @@ pub async fn serve(
 }
 
 /// Payments in the running system: registered, so orders finds it.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "payments", version)]
-pub struct RegisteredConfig {
-    #[command(flatten)]
-    pub payments: Config,
-    #[command(flatten)]
-    pub registry: RegistryFlags,
-}
+pub type RegisteredConfig = Registered<Config>;
 
 pub async fn run_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.payments.listen, "PAYMENTS_LISTEN").await?;
-    let service = config.payments;
+    let listener = server::bind(config.service.listen, "PAYMENTS_LISTEN").await?;
+    let service = config.service;
     serve_registered(listener, &config.registry, "payments", shutdown, |l, s| {
         serve(l, service, s)
     })

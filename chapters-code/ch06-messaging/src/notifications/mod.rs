@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use ch01_autonomy::health::{self, Health};
 use ch01_autonomy::problem::Problem;
 use ch01_autonomy::server;
-use ch03_registry::services::{self as chapter3, RegistryFlags};
+use ch03_registry::services as chapter3;
 use ch04_gateway::caller::Caller;
 use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
 use ch05_soa::contract;
@@ -252,20 +252,13 @@ pub async fn serve(
 }
 
 /// Notifications in the running system: registered, so the gateway finds it.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "notifications", version)]
-pub struct RegisteredConfig {
-    #[command(flatten)]
-    pub notifications: Config,
-    #[command(flatten)]
-    pub registry: RegistryFlags,
-}
+pub type RegisteredConfig = chapter3::Registered<Config>;
 
 pub async fn run_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let listener = server::bind(config.notifications.listen, "NOTIFICATIONS_LISTEN").await?;
+    let listener = server::bind(config.service.listen, "NOTIFICATIONS_LISTEN").await?;
     serve_registered(listener, config, shutdown).await
 }
 
@@ -275,7 +268,7 @@ pub async fn serve_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let service = config.notifications;
+    let service = config.service;
     chapter3::serve_registered(
         listener,
         &config.registry,

@@ -232,3 +232,25 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The kinds of `customer`'s notifications about `order_id`, sorted, as
+/// the notifications service at `base` lists them.
+pub async fn notification_kinds(base: &str, customer: &str, order_id: i64) -> Vec<String> {
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/v1/notifications?order_id={order_id}"))
+        .header("x-bookshop-user", customer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kinds: Vec<String> = list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort_unstable();
+    kinds
+}
