@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use ch01_autonomy::server;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -55,6 +56,20 @@ impl BackgroundTasks {
             tracing::warn!(?within, "background tasks did not stop in time");
         }
         stopped
+    }
+
+    /// Serves `router` until `shutdown`, then stops these tasks: the HTTP
+    /// requests drain first, the background work after them.
+    pub async fn serve_until_stopped(
+        self,
+        listener: tokio::net::TcpListener,
+        router: axum::Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let served = server::serve(listener, router, shutdown).await;
+        self.stop(DRAIN_TIME).await;
+        served?;
+        Ok(())
     }
 }
 // ANCHOR_END: background

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use ch01_autonomy::server;
 use ch03_registry::services::{Registered, serve_registered};
-use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
+use ch05_soa::background::BackgroundTasks;
 use ch05_soa::inventory::store::ReserveError;
 use ch05_soa::inventory::{self as chapter5, InventoryStore};
 
@@ -113,10 +113,7 @@ pub async fn serve(
     tasks.spawn("order events consumer", |stop| {
         consumer::run(handler, consumer, connected, stop)
     });
-    let served = server::serve(listener, router, shutdown).await;
-    tasks.stop(DRAIN_TIME).await;
-    served?;
-    Ok(())
+    tasks.serve_until_stopped(listener, router, shutdown).await
 }
 // ANCHOR_END: serve
 

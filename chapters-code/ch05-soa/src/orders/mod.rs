@@ -18,7 +18,7 @@ use ch01_autonomy::server;
 use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::orders::{self as chapter2, AppState as OrdersState};
 
-use crate::background::{BackgroundTasks, DRAIN_TIME};
+use crate::background::BackgroundTasks;
 use clients::{InventoryClient, PaymentsClient};
 use saga::Checkout;
 pub use saga::StockRelease;
@@ -167,10 +167,9 @@ pub async fn serve_with(
 ) -> anyhow::Result<()> {
     let checkout = app.checkout();
     tasks.spawn("saga sweeper", |stop| checkout.sweep_until(retry, stop));
-    let served = server::serve(listener, app.into_router(), shutdown).await;
-    tasks.stop(DRAIN_TIME).await;
-    served?;
-    Ok(())
+    tasks
+        .serve_until_stopped(listener, app.into_router(), shutdown)
+        .await
 }
 // ANCHOR_END: serve
 

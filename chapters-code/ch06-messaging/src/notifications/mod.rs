@@ -25,7 +25,7 @@ use ch01_autonomy::problem::Problem;
 use ch01_autonomy::server;
 use ch03_registry::services as chapter3;
 use ch04_gateway::caller::Caller;
-use ch05_soa::background::{BackgroundTasks, DRAIN_TIME};
+use ch05_soa::background::BackgroundTasks;
 use ch05_soa::contract;
 
 use crate::broker::BrokerFlags;
@@ -245,10 +245,9 @@ pub async fn serve(
     });
     // Drain the HTTP requests first, then settle the delivery in hand,
     // close the channel, and exit.
-    let served = server::serve(listener, router(store, connected), shutdown).await;
-    tasks.stop(DRAIN_TIME).await;
-    served?;
-    Ok(())
+    tasks
+        .serve_until_stopped(listener, router(store, connected), shutdown)
+        .await
 }
 
 /// Notifications in the running system: registered, so the gateway finds it.
