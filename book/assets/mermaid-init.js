@@ -1,39 +1,27 @@
-// This Source Code Form is subject to the terms of the Mozilla Public
-// License, v. 2.0. If a copy of the MPL was not distributed with this
-// file, You can obtain one at https://mozilla.org/MPL/2.0/.
-
+// Diagrams: every ```mermaid block of the book, drawn by mermaid.js in the
+// reader's browser. mdBook renders such a block as
+// <pre><code class="language-mermaid">; we hand its text to mermaid as a
+// <pre class="mermaid"> (what a preprocessor would write) and draw them all.
+// A theme switch between light and dark reloads the page so the diagrams
+// are drawn again in the new colours.
 (() => {
     const darkThemes = ['ayu', 'navy', 'coal'];
-    const lightThemes = ['light', 'rust'];
+    const isDark = () => darkThemes.some((t) => document.documentElement.classList.contains(t));
 
-    const classList = document.getElementsByTagName('html')[0].classList;
+    for (const code of document.querySelectorAll('code.language-mermaid')) {
+        const diagram = document.createElement('pre');
+        diagram.className = 'mermaid';
+        diagram.textContent = code.textContent;
+        code.closest('pre').replaceWith(diagram);
+    }
 
-    let lastThemeWasLight = true;
-    for (const cssClass of classList) {
-        if (darkThemes.includes(cssClass)) {
-            lastThemeWasLight = false;
-            break;
+    const drawnDark = isDark();
+    mermaid.initialize({ startOnLoad: false, theme: drawnDark ? 'dark' : 'default' });
+    mermaid.run({ querySelector: 'pre.mermaid' });
+
+    new MutationObserver(() => {
+        if (isDark() !== drawnDark) {
+            window.location.reload();
         }
-    }
-
-    const theme = lastThemeWasLight ? 'default' : 'dark';
-    mermaid.initialize({ startOnLoad: true, theme });
-
-    // Simplest way to make mermaid re-render the diagrams in the new theme is via refreshing the page
-
-    for (const darkTheme of darkThemes) {
-        document.getElementById('mdbook-theme-' + darkTheme).addEventListener('click', () => {
-            if (lastThemeWasLight) {
-                window.location.reload();
-            }
-        });
-    }
-
-    for (const lightTheme of lightThemes) {
-        document.getElementById('mdbook-theme-' + lightTheme).addEventListener('click', () => {
-            if (!lastThemeWasLight) {
-                window.location.reload();
-            }
-        });
-    }
+    }).observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
 })();

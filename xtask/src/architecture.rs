@@ -73,7 +73,7 @@ pub fn check(root: &Path) -> anyhow::Result<()> {
     let mut violations = Vec::new();
     let mut files = 0;
     for (krate, src) in chapter_crates(&root.join("chapters-code"))? {
-        for file in rust_files(&src)? {
+        for file in crate::files_with_extension(&src, "rs")? {
             let relative = file.strip_prefix(&src).unwrap_or(&file);
             if relative.starts_with("bin") {
                 continue;
@@ -113,20 +113,6 @@ fn chapter_crates(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     }
     crates.sort();
     Ok(crates)
-}
-
-fn rust_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path)?);
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// `orders/http.rs` → `[orders, http]`; `lib.rs` → `[]`; `orders/mod.rs` → `[orders]`.

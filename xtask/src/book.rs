@@ -11,17 +11,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// Pinned versions; `.ci/run` installs exactly these.
-const MDBOOK_TOOLS: [(&str, &str); 3] = [
-    ("mdbook", "0.5.4"),
-    ("mdbook-mermaid", "0.17.1"),
-    ("mdbook-linkcheck2", "0.13.0"),
-];
+use crate::{sessions, style};
+
+/// Pinned versions; `.ci/run` installs exactly these. Diagrams are drawn
+/// in the browser (`book/assets/mermaid-init.js`) and links are checked by
+/// [`crate::links`], so mdBook is the only tool the book needs.
+const MDBOOK_TOOLS: [(&str, &str); 1] = [("mdbook", "0.5.4")];
+
+/// Where `mdbook build` writes the site (`build-dir` in `book.toml`).
+const SITE_DIR: &str = "target/book";
 
 pub fn check_code(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let mut includes = 0;
-    for page in markdown_files(&root.join("book"))? {
+    let mut pages = Vec::new();
+    let mut skipped = Vec::new();
+    for page in crate::files_with_extension(&root.join("book"), "md")? {
         let text =
             fs::read_to_string(&page).with_context(|| format!("cannot read {}", page.display()))?;
         let shown = page
@@ -41,18 +46,55 @@ pub fn check_code(root: &Path) -> anyhow::Result<()> {
                 problems.push(format!("{shown}:{line}: {problem}"));
             }
         }
+        for (line, problem) in style::check_page(root, &page, &text) {
+            problems.push(format!("{shown}:{line}: {problem}"));
+        }
+        let (unrecorded, skipped_here) = sessions::page_sessions(&text);
+        for (line, problem) in unrecorded {
+            problems.push(format!("{shown}:{line}: {problem}"));
+        }
+        skipped.extend(
+            skipped_here
+                .into_iter()
+                .map(|s| format!("{} ({shown}: {})", s.name, s.reason)),
+        );
+        pages.push((page, text));
     }
+    problems.extend(style::missing_manifests(root, &pages));
+    let shown_pages: Vec<(String, String)> = pages
+        .iter()
+        .map(|(page, text)| {
+            let shown = page
+                .strip_prefix(root)
+                .unwrap_or(page)
+                .display()
+                .to_string();
+            (shown, text.clone())
+        })
+        .collect();
+    problems.extend(style::duplicate_paragraphs(&shown_pages));
+    // An include the style check also reads would be reported twice.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|problem| seen.insert(problem.clone()));
     if !problems.is_empty() {
         bail!(
-            "the book breaks its code rules:\n  {}",
+            "the book breaks its rules ({} problems):\n  {}",
+            problems.len(),
             problems.join("\n  ")
         );
     }
-    println!("book: {includes} includes checked, no pasted Rust code");
+    for session in &skipped {
+        println!("book: session skipped by the re-run check: {session}");
+    }
+    println!(
+        "book: {includes} includes checked, no pasted Rust code; every listing captioned and \
+         at most {} lines, every step with a checkpoint, no paragraph twice",
+        style::MAX_LISTING_LINES
+    );
     Ok(())
 }
 
-pub fn build(serve: bool) -> anyhow::Result<()> {
+pub fn build(root: &Path, serve: bool) -> anyhow::Result<()> {
     for (tool, version) in MDBOOK_TOOLS {
         let output = std::process::Command::new(tool).arg("--version").output();
         let found = output
@@ -77,26 +119,19 @@ pub fn build(serve: bool) -> anyhow::Result<()> {
     };
     let status = std::process::Command::new("mdbook").args(args).status()?;
     if !status.success() {
+        if serve {
+            bail!(
+                "mdbook serve failed ({status}); CI installs mdBook without its server, \
+                 `cargo install --locked mdbook@0.5.4` installs the full one"
+            );
+        }
         bail!("mdbook {} failed ({status})", args.join(" "));
     }
-    if !serve {
-        println!("book: built into target/book/html");
+    if serve {
+        return Ok(());
     }
-    Ok(())
-}
-
-fn markdown_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(markdown_files(&path)?);
-        } else if path.extension().is_some_and(|ext| ext == "md") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
+    println!("book: built into {SITE_DIR}");
+    crate::links::check(&root.join(SITE_DIR))
 }
 
 /// Line numbers of ```` ```rust ```` blocks without an include inside.
@@ -131,58 +166,108 @@ fn is_include(line: &str) -> bool {
 
 /// `(line, "path:anchor")` for every include directive.
 fn include_directives(text: &str) -> Vec<(usize, String)> {
+    text.lines()
+        .enumerate()
+        .flat_map(|(index, line)| {
+            include_targets(line)
+                .into_iter()
+                .map(move |target| (index + 1, target))
+        })
+        .collect()
+}
+
+/// The targets (`path:anchor`) of the include directives on one line.
+pub fn include_targets(line: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let mut rest = line;
-        while let Some(start) = rest.find("{{#") {
-            let after = &rest[start + 3..];
-            let Some(end) = after.find("}}") else { break };
-            let directive = &after[..end];
-            if let Some(target) = directive
-                .strip_prefix("include ")
-                .or_else(|| directive.strip_prefix("rustdoc_include "))
-            {
-                found.push((index + 1, target.trim().to_owned()));
-            }
-            rest = &after[end + 2..];
+    let mut rest = line;
+    while let Some(start) = rest.find("{{#") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else { break };
+        let directive = &after[..end];
+        if let Some(target) = directive
+            .strip_prefix("include ")
+            .or_else(|| directive.strip_prefix("rustdoc_include "))
+        {
+            found.push(target.trim().to_owned());
         }
+        rest = &after[end + 2..];
     }
     found
 }
 
 /// `path`, `path:anchor`, `path:10`, `path:10:20` (numbers are line ranges).
 fn check_include(base: &Path, target: &str) -> Result<(), String> {
+    included_lines(base, target).map(|_| ())
+}
+
+/// The name after `marker` on a line, as mdBook reads it: the word
+/// characters and dashes that follow, so `<!-- ANCHOR: task -->` names
+/// `task`.
+fn anchor_name<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    let (_, rest) = line.split_once(marker)?;
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// What an include shows: the file it reads and the lines it brings in
+/// (without mdBook's `ANCHOR` marker lines), or why it cannot.
+pub fn included_lines(base: &Path, target: &str) -> Result<(PathBuf, Vec<String>), String> {
     let mut parts = target.splitn(2, ':');
     let path = parts.next().unwrap_or_default();
     let selector = parts.next();
     let file = base.join(path);
     let text = fs::read_to_string(&file).map_err(|err| format!("include {path}: {err}"))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let is_marker = |line: &&str| line.contains("ANCHOR:") || line.contains("ANCHOR_END:");
+    let shown = |range: &[&str]| {
+        range
+            .iter()
+            .filter(|line| !is_marker(line))
+            .map(|line| (*line).to_owned())
+            .collect::<Vec<_>>()
+    };
     let Some(selector) = selector else {
-        return Ok(());
+        return Ok((file, shown(&lines)));
     };
-    let is_line_range = selector
-        .split(':')
-        .all(|part| part.is_empty() || part.chars().all(|c| c.is_ascii_digit()));
-    if is_line_range {
-        return Ok(());
+    let numbers: Vec<&str> = selector.split(':').collect();
+    if numbers
+        .iter()
+        .all(|part| part.chars().all(|c| c.is_ascii_digit()))
+    {
+        let number = |i: usize| numbers.get(i).and_then(|n| n.parse::<usize>().ok());
+        let first = number(0).unwrap_or(1).max(1);
+        let last = match numbers.len() {
+            1 => first,
+            _ => number(1).unwrap_or(lines.len()),
+        }
+        .min(lines.len());
+        let range = lines.get(first - 1..last).unwrap_or_default();
+        return Ok((file, shown(range)));
     }
-    let has = |marker: &str| {
-        text.lines().any(|line| {
-            line.split_once(marker)
-                .is_some_and(|(_, name)| name.trim() == selector)
-        })
+    let marks = |marker: &str| {
+        lines
+            .iter()
+            .position(|line| anchor_name(line, marker) == Some(selector))
     };
-    if !has("ANCHOR:") {
+    let Some(start) = marks("ANCHOR:") else {
         return Err(format!(
             "include {path}: no `ANCHOR: {selector}` in that file"
         ));
-    }
-    if !has("ANCHOR_END:") {
+    };
+    let Some(end) = marks("ANCHOR_END:") else {
         return Err(format!(
             "include {path}: no `ANCHOR_END: {selector}` in that file"
         ));
+    };
+    if end < start {
+        return Err(format!(
+            "include {path}: `ANCHOR_END: {selector}` comes before its start"
+        ));
     }
-    Ok(())
+    Ok((file, shown(&lines[start + 1..end])))
 }
 
 #[cfg(test)]
@@ -222,6 +307,15 @@ mod tests {
         assert!(check_include(&dir, "a.rs:here").is_ok());
         assert!(check_include(&dir, "a.rs:there").is_err());
         assert!(check_include(&dir, "missing.rs").is_err());
+        fs::write(
+            dir.join("README.md"),
+            "# T\n<!-- ANCHOR: task -->\nDo it.\n<!-- ANCHOR_END: task -->\n",
+        )
+        .unwrap();
+        assert_eq!(
+            included_lines(&dir, "README.md:task").map(|(_, lines)| lines),
+            Ok(vec!["Do it.".to_owned()])
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -51,6 +51,12 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<Exercise>> {
 }
 
 /// CI: every starter compiles and fails its tests; every solution passes.
+///
+/// Each side is built once for all exercises (one cargo invocation over
+/// the workspace, so the chapters' crates are the ones the tests step
+/// built), then every exercise's test binaries run directly. Running
+/// `cargo test -p <exercise>` per exercise would resolve features for that
+/// one package and rebuild what it shares with the others, 36 times.
 pub fn check_all(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let exercises = discover(root)?;
@@ -58,51 +64,24 @@ pub fn check_all(root: &Path) -> anyhow::Result<()> {
         println!("exercises: none yet");
         return Ok(());
     }
-    let mut package_args = Vec::new();
-    for exercise in &exercises {
-        package_args.extend(["-p".to_owned(), exercise.package.clone()]);
-    }
-    // Build everything first, so a compile error is reported as one.
-    let solutions: Vec<String> = exercises
-        .iter()
-        .map(|e| format!("{}/solution", e.package))
-        .collect();
-    cargo(&[&["build", "--tests", "--quiet"], &strs(&package_args)[..]].concat())
-        .context("a starter does not compile")?;
-    cargo(
-        &[
-            &["build", "--tests", "--quiet", "--features"],
-            &[solutions.join(",").as_str()][..],
-            &strs(&package_args)[..],
-        ]
-        .concat(),
-    )
-    .context("a solution does not compile")?;
+    let starters = build_tests(&exercises, false).context("a starter does not compile")?;
+    let solutions = build_tests(&exercises, true).context("a solution does not compile")?;
 
     let mut problems = Vec::new();
     for exercise in &exercises {
-        let starter = test(&exercise.package, false)?;
-        if starter.status.success() {
+        let starter = run_tests(exercise, &starters)?;
+        if starter.passed {
             problems.push(format!("{}: the starter passes its tests", exercise.id));
         }
-        let solution = test(&exercise.package, true)?;
-        if !solution.status.success() {
+        let solution = run_tests(exercise, &solutions)?;
+        if !solution.passed {
             problems.push(format!(
                 "{}: the solution fails its tests:\n{}",
-                exercise.id,
-                String::from_utf8_lossy(&solution.stdout)
+                exercise.id, solution.output
             ));
         }
-        let starter_verdict = if starter.status.success() {
-            "PASSES"
-        } else {
-            "fails"
-        };
-        let solution_verdict = if solution.status.success() {
-            "passes"
-        } else {
-            "FAILS"
-        };
+        let starter_verdict = if starter.passed { "PASSES" } else { "fails" };
+        let solution_verdict = if solution.passed { "passes" } else { "FAILS" };
         println!(
             "exercise {}: starter {starter_verdict}, solution {solution_verdict}",
             exercise.id
@@ -117,6 +96,92 @@ pub fn check_all(root: &Path) -> anyhow::Result<()> {
         started.elapsed()
     );
     Ok(())
+}
+
+/// Test executables by the manifest of the crate they test.
+type TestBinaries = Vec<(PathBuf, PathBuf)>;
+
+/// Builds every exercise's tests (starters, or solutions with each crate's
+/// `solution` feature) in one invocation and returns the executables.
+fn build_tests(exercises: &[Exercise], solution: bool) -> anyhow::Result<TestBinaries> {
+    // The whole workspace, so features resolve as in the tests step and
+    // the chapters' crates are reused as built there; only the exercise
+    // crates change when their `solution` feature is on.
+    let mut command = Command::new("cargo");
+    command.args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    if solution {
+        let features: Vec<String> = exercises
+            .iter()
+            .map(|e| format!("{}/solution", e.package))
+            .collect();
+        command.args(["--features", &features.join(",")]);
+    }
+    command.stderr(std::process::Stdio::inherit());
+    let output = command.output().context("cannot run cargo test --no-run")?;
+    if !output.status.success() {
+        bail!("`cargo test --no-run` failed ({})", output.status);
+    }
+    let mut binaries = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let executable = message["executable"].as_str();
+        let manifest = message["manifest_path"].as_str();
+        if let (Some(executable), Some(manifest)) = (executable, manifest) {
+            binaries.push((PathBuf::from(manifest), PathBuf::from(executable)));
+        }
+    }
+    Ok(binaries)
+}
+
+struct TestRun {
+    passed: bool,
+    output: String,
+}
+
+/// Runs the exercise's test executables the way `cargo test` does: from
+/// the crate's directory, with its manifest directory in the environment.
+fn run_tests(exercise: &Exercise, binaries: &TestBinaries) -> anyhow::Result<TestRun> {
+    let manifest = exercise.dir.join("Cargo.toml");
+    let mine: Vec<&PathBuf> = binaries
+        .iter()
+        .filter(|(m, _)| same_file(m, &manifest))
+        .map(|(_, executable)| executable)
+        .collect();
+    if mine.is_empty() {
+        bail!("{}: cargo built no test executable", exercise.id);
+    }
+    let mut run = TestRun {
+        passed: true,
+        output: String::new(),
+    };
+    for executable in mine {
+        let output = Command::new(executable)
+            .current_dir(&exercise.dir)
+            .env("CARGO_MANIFEST_DIR", &exercise.dir)
+            .env("CARGO_PKG_NAME", &exercise.package)
+            .output()
+            .with_context(|| format!("cannot run {}", executable.display()))?;
+        run.passed &= output.status.success();
+        run.output
+            .push_str(&String::from_utf8_lossy(&output.stdout));
+        run.output
+            .push_str(&String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(run)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// `cargo xtask learn [list | reset] [--chapter N]`: the learner's runner.
@@ -201,29 +266,6 @@ fn read_progress(file: &Path) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn test(package: &str, solution: bool) -> anyhow::Result<Output> {
-    let mut command = Command::new("cargo");
-    command.args(["test", "--quiet", "-p", package]);
-    if solution {
-        command.args(["--features", "solution"]);
-    }
-    command
-        .output()
-        .with_context(|| format!("cannot run the tests of {package}"))
-}
-
-fn cargo(args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new("cargo").args(args).status()?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
-}
-
-fn strs(items: &[String]) -> Vec<&str> {
-    items.iter().map(String::as_str).collect()
 }
 
 fn sorted_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {

@@ -3,7 +3,8 @@
 //!
 //! - `cargo xtask test`: everything CI checks, in order, with timings.
 //! - `cargo xtask book [--serve]`: build (or serve) the book.
-//! - `cargo xtask check-book`: only the book's code-include rules.
+//! - `cargo xtask check-book`: only the book's rules (includes, listings, sessions marked).
+//! - `cargo xtask sessions [--update] [name ...]`: re-run the recorded sessions and compare.
 //! - `cargo xtask architecture`: no service uses another service's modules.
 //! - `cargo xtask exercises`: every exercise's starter fails, its solution passes.
 //! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
@@ -12,7 +13,10 @@
 mod architecture;
 mod book;
 mod exercises;
+mod links;
 mod preflight;
+mod sessions;
+mod style;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +24,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | architecture | exercises | learn [list | reset] [--chapter N] | preflight>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | sessions [--update] [name ...] | architecture | exercises | learn [list | reset] [--chapter N] | preflight>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,9 +35,10 @@ fn main() -> anyhow::Result<()> {
         Some("book") => {
             let serve = args.iter().any(|a| a == "--serve");
             book::check_code(&root)?;
-            book::build(serve)
+            book::build(&root, serve)
         }
         Some("check-book") => book::check_code(&root),
+        Some("sessions") => sessions::run(&root, &args[1..]),
         Some("architecture") => architecture::check(&root),
         Some("exercises") => exercises::check_all(&root),
         Some("learn") => exercises::learn(&root, &args[1..]),
@@ -62,14 +67,31 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
             "cargo",
             &[&["clippy", "--workspace", "--all-targets"][..], &lint].concat(),
         )?;
-        // Again with every feature on: the exercises' solutions are behind one.
-        let all = ["clippy", "--workspace", "--all-targets", "--all-features"];
-        run("cargo", &[&all[..], &lint].concat())
+        // Again for the exercises with their solutions compiled in: the
+        // `solution` features are the only ones the first pass leaves off
+        // (the chapters' own features are on there, through the crates
+        // that use them).
+        // Over the whole workspace, so features resolve as in the first
+        // pass and only the exercise crates are checked again.
+        let exercises = exercises::discover(root)?;
+        let mut args = vec![
+            "clippy".to_owned(),
+            "--workspace".to_owned(),
+            "--all-targets".to_owned(),
+        ];
+        let mut features = Vec::new();
+        for exercise in &exercises {
+            features.push(format!("{}/solution", exercise.package));
+        }
+        args.extend(["--features".to_owned(), features.join(",")]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run("cargo", &[&args[..], &lint].concat())
     })?;
     step("tests", || run_tests(root))?;
     step("exercises, both ways", || exercises::check_all(root))?;
-    step("book code includes", || book::check_code(root))?;
-    step("book build with link check", || book::build(false))?;
+    step("book rules", || book::check_code(root))?;
+    step("recorded sessions", || sessions::run(root, &[]))?;
+    step("book build with link check", || book::build(root, false))?;
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -112,6 +134,24 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// Every file under `dir` (recursively) whose name ends in `.{extension}`,
+/// sorted.
+pub fn files_with_extension(dir: &Path, extension: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(files_with_extension(&path, extension)?);
+        } else if path.extension().is_some_and(|ext| ext == extension) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn has_command(name: &str) -> bool {

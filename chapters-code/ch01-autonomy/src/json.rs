@@ -38,7 +38,9 @@ where
         parse(&bytes).map(JsonBody)
     }
 }
+// ANCHOR_END: extractor
 
+// ANCHOR: parse
 /// 400 when the JSON is malformed, 422 when it is JSON of the wrong shape.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut value: serde_json::Value = serde_json::from_slice(bytes)
@@ -52,6 +54,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         Problem::invalid_fields(vec![FieldError::new(field, err.into_inner().to_string())])
     })
 }
+// ANCHOR_END: parse
 
 /// `i64::MIN` is a power of two, so it is exact as an `f64`; the range of
 /// `i64` is `[I64_MIN_AS_F64, -I64_MIN_AS_F64)`.
@@ -80,7 +83,6 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
         _ => {}
     }
 }
-// ANCHOR_END: extractor
 
 fn has_json_content_type(req: &Request) -> bool {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {

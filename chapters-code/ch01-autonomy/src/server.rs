@@ -93,11 +93,11 @@ pub async fn bind(addr: SocketAddr, env: &'static str) -> Result<TcpListener, Bi
         .map_err(|source| BindError { addr, env, source })
 }
 
-// ANCHOR: serve
 /// How long in-flight requests get to finish once shutdown starts.
 /// Orchestrators wait about as long before they send SIGKILL (Kubernetes: 30 s).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
 
+// ANCHOR: serve
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting connections and waits for the requests in flight to finish,
 /// at most [`DRAIN_TIMEOUT`].
@@ -137,7 +137,9 @@ pub async fn serve(
     }
     Ok(())
 }
+// ANCHOR_END: serve
 
+// ANCHOR: shutdown_signal
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what `kill` and
 /// orchestrators such as Kubernetes send).
 pub async fn shutdown_signal() {
@@ -163,4 +165,4 @@ pub async fn shutdown_signal() {
         () = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
 }
-// ANCHOR_END: serve
+// ANCHOR_END: shutdown_signal

@@ -37,6 +37,7 @@ async fn two_instances_run_side_by_side_each_with_its_own_data() {
         404,
         "the second instance has its own database"
     );
+    // ANCHOR_END: two_instances
     let totals = [&first, &second].map(|c| c.server.url("/v1/books"));
     let first_total = reqwest::get(&totals[0])
         .await
@@ -57,7 +58,6 @@ async fn two_instances_run_side_by_side_each_with_its_own_data() {
         (SEEDED_BOOKS + 1, SEEDED_BOOKS)
     );
 }
-// ANCHOR_END: two_instances
 
 #[tokio::test]
 async fn a_restarted_instance_keeps_its_data() {

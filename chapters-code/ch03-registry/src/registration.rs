@@ -72,6 +72,7 @@ async fn keep_registered<R: Registry>(
             () = tokio::time::sleep(every) => {}
         }
     }
+    // ANCHOR_END: heartbeat_loop
     if let Some(lease) = lease {
         match registry.deregister(&lease).await {
             Ok(()) => tracing::info!(service = %registration.service, "deregistered"),
@@ -79,4 +80,3 @@ async fn keep_registered<R: Registry>(
         }
     }
 }
-// ANCHOR_END: heartbeat_loop

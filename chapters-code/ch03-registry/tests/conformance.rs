@@ -156,7 +156,6 @@ pub async fn a_watch_without_changes_returns_after_the_wait<R: Registry>(registr
 }
 // ANCHOR_END: suite
 
-// ANCHOR: backends
 /// Runs every case of the suite against one backend.
 macro_rules! conformance {
     ($backend:ident, $make:expr) => {
@@ -202,6 +201,7 @@ macro_rules! conformance {
     };
 }
 
+// ANCHOR: backends
 /// What each backend hands the suite.
 trait Backend {
     type R: Registry;

@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use ch01_autonomy::problem::Problem;
 
-// ANCHOR: caller
 /// The header that tells a service who the caller is. Only the gateway
 /// sets it: a copy sent by a client is removed before forwarding.
 pub const USER_HEADER: &str = "x-bookshop-user";
@@ -69,6 +68,7 @@ impl Caller {
     }
 }
 
+// ANCHOR: caller
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Problem;
 

@@ -66,6 +66,7 @@ pub async fn own_order(state: &AppState, caller: &Caller, id: &str) -> Result<Or
         Err(not_found())
     }
 }
+// ANCHOR_END: authorize
 
 /// `GET /v1/orders[?customer=]`: the caller's orders. The query may name
 /// the caller (chapter 2's clients send it), never anyone else.
@@ -77,6 +78,7 @@ pub struct ListParams {
     pub customer: Option<String>,
 }
 
+// ANCHOR: authorize_list
 /// The caller's orders, newest first; a 403 if the query names someone else.
 pub async fn caller_orders(
     state: &AppState,
@@ -91,7 +93,7 @@ pub async fn caller_orders(
         .list_for_customer(caller.name(), LIST_LIMIT)
         .await?)
 }
-// ANCHOR_END: authorize
+// ANCHOR_END: authorize_list
 
 async fn place_order(
     State(state): State<AppState>,

@@ -354,6 +354,7 @@ async fn each_user_sees_only_their_own_orders() {
     assert_eq!(mine.send().await.unwrap().status(), 200);
     let theirs = http.get(world.gateway.url(&path)).bearer_auth(&grace);
     assert_problem(theirs.send().await.unwrap(), 404).await;
+    // ANCHOR_END: authorization
 
     // A listing shows the caller's orders only, and names no one else.
     let listed: Value = http
@@ -382,6 +383,7 @@ async fn each_user_sees_only_their_own_orders() {
     assert_eq!(own["orders"][0]["id"], placed["id"]);
 }
 
+// ANCHOR: authorization_direct
 /// Orders without the gateway in front: no vouched caller is a 401. The
 /// header itself is the trust boundary (see `caller.rs`): whoever can
 /// reach orders directly can send it, so only the gateway may reach it.
@@ -403,6 +405,7 @@ async fn orders_refuses_a_request_without_a_vouched_caller() {
         assert_problem(request.send().await.unwrap(), 401).await;
     }
 }
+// ANCHOR_END: authorization_direct
 
 async fn assert_problem(response: reqwest::Response, status: u16) {
     assert_eq!(response.status(), status);
@@ -413,7 +416,6 @@ async fn assert_problem(response: reqwest::Response, status: u16) {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["status"], status);
 }
-// ANCHOR_END: authorization
 
 fn unsigned_token(alg: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT", "kid": "x"}).to_string());
@@ -424,7 +426,6 @@ fn unsigned_token(alg: &str) -> String {
     format!("{header}.{payload}.")
 }
 
-// ANCHOR: bad_tokens
 #[tokio::test]
 async fn every_bad_token_is_a_401() {
     let world = world().await;
@@ -452,6 +453,7 @@ async fn every_bad_token_is_a_401() {
             exp: now + 600,
         })
         .unwrap();
+    // ANCHOR: bad_tokens
     let forged = Signer::generate(Duration::from_secs(600))
         .unwrap()
         .issue("admin")
@@ -478,8 +480,8 @@ async fn every_bad_token_is_a_401() {
             "{what}"
         );
     }
+    // ANCHOR_END: bad_tokens
 }
-// ANCHOR_END: bad_tokens
 
 // ANCHOR: forwarded_headers
 #[tokio::test]
@@ -653,7 +655,9 @@ async fn gets_retry_on_another_instance_when_one_is_dead() {
         Some("open")
     );
 }
+// ANCHOR_END: retries
 
+// ANCHOR: retries_post
 #[tokio::test]
 async fn posts_are_never_retried() {
     let world = world().await;
@@ -677,9 +681,8 @@ async fn posts_are_never_retried() {
     assert!(statuses.contains(&503), "{statuses:?}");
     assert!(statuses.contains(&201), "{statuses:?}");
 }
-// ANCHOR_END: retries
+// ANCHOR_END: retries_post
 
-// ANCHOR: breaker_recovers
 #[tokio::test]
 async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
     let world = world().await;
@@ -698,6 +701,7 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
             .unwrap();
     }
 
+    // ANCHOR: breaker_recovers
     // The instance comes back on its address.
     let db = TempDb::new();
     let app = catalog::App::open(&db.url()).await.unwrap();
@@ -727,8 +731,8 @@ async fn a_breaker_opens_on_a_dead_instance_and_closes_when_it_is_back() {
         breaker_state(&world, "catalog-late").await.as_deref(),
         Some("closed")
     );
+    // ANCHOR_END: breaker_recovers
 }
-// ANCHOR_END: breaker_recovers
 
 // ANCHOR: caching
 #[tokio::test]
@@ -769,7 +773,6 @@ async fn public_answers_are_cached_and_private_ones_never() {
 }
 // ANCHOR_END: caching
 
-// ANCHOR: streaming
 #[tokio::test]
 async fn a_response_streams_through_without_being_buffered() {
     // An upstream that sends one chunk, then waits for the test's go-ahead
@@ -814,6 +817,7 @@ async fn a_response_streams_through_without_being_buffered() {
     let gateway = serve(Gateway::new(table, registry, Limits::default()).router()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
+    // ANCHOR: streaming
     let mut response = reqwest::get(gateway.url("/api/slow/stream")).await.unwrap();
     let first = tokio::time::timeout(Duration::from_secs(5), response.chunk())
         .await
@@ -824,8 +828,8 @@ async fn a_response_streams_through_without_being_buffered() {
     release.notify_one();
     let rest = response.chunk().await.unwrap().unwrap();
     assert_eq!(&rest[..], b" the rest");
+    // ANCHOR_END: streaming
 }
-// ANCHOR_END: streaming
 
 #[tokio::test]
 async fn concurrent_first_requests_all_wait_for_the_one_key_fetch() {

@@ -31,6 +31,7 @@ impl BackgroundTasks {
         Self::default()
     }
 
+    // ANCHOR: ch06-stop
     /// Starts `work`, which gets the token that says when to stop.
     pub fn spawn<Work, F>(&self, name: &'static str, work: F)
     where
@@ -71,6 +72,7 @@ impl BackgroundTasks {
         served?;
         Ok(())
     }
+    // ANCHOR_END: ch06-stop
 }
 // ANCHOR_END: background
 

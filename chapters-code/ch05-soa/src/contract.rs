@@ -62,6 +62,7 @@ fn add_problem_responses(document: &mut OpenApi) {
     components
         .schemas
         .insert("FieldError".to_owned(), FieldError::schema());
+    // ANCHOR: problem_statuses
     for item in document.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -91,6 +92,7 @@ fn add_problem_responses(document: &mut OpenApi) {
             }
         }
     }
+    // ANCHOR_END: problem_statuses
 }
 
 /// Whether the operation takes the caller ([`Caller`] in its `params`).
@@ -104,6 +106,7 @@ fn asks_who_calls(operation: &Operation) -> bool {
         .any(|parameter| matches!(parameter, RefOr::T(p) if p.name == USER_HEADER))
 }
 
+// ANCHOR: add_problem
 fn add_problem(operation: &mut Operation, status: &str, description: &str) {
     operation
         .responses
@@ -121,4 +124,5 @@ fn add_problem(operation: &mut Operation, status: &str, description: &str) {
             )
         });
 }
+// ANCHOR_END: add_problem
 // ANCHOR_END: problems

@@ -155,6 +155,7 @@ async fn two_hundred_checkouts_with_a_flaky_bank_leave_everything_consistent() {
         orders.extend(placed);
     }
 
+    // ANCHOR: consistency_each_order
     let mut sold: HashMap<i64, i64> = HashMap::new();
     let (mut confirmed_cents, mut approved_cents) = (0, 0);
     let mut reasons: HashMap<&str, usize> = HashMap::new();
@@ -187,6 +188,8 @@ async fn two_hundred_checkouts_with_a_flaky_bank_leave_everything_consistent() {
             other => panic!("order {id} ended {other}"),
         }
     }
+    // ANCHOR_END: consistency_each_order
+    // ANCHOR: consistency_sums
     for book_id in 1..=22 {
         let left = shop.stock(book_id).await;
         let sold = sold.get(&book_id).copied().unwrap_or(0);
@@ -203,6 +206,7 @@ async fn two_hundred_checkouts_with_a_flaky_bank_leave_everything_consistent() {
         approved_cents, confirmed_cents,
         "money taken = orders confirmed"
     );
+    // ANCHOR_END: consistency_sums
     assert!(
         reasons.get("stock").copied().unwrap_or(0) > 0,
         "{reasons:?}"

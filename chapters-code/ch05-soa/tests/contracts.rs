@@ -95,6 +95,7 @@ fn required(service: &str, schema: &str) -> Vec<String> {
 }
 
 // ANCHOR: consumer_side
+// ANCHOR: consumer_required
 /// Orders reads `order_id` and `status` from inventory and payments: the
 /// providers must promise them.
 #[test]
@@ -113,7 +114,9 @@ fn what_orders_reads_the_providers_promise() {
         }
     }
 }
+// ANCHOR_END: consumer_required
 
+// ANCHOR: consumer_inventory
 #[tokio::test]
 async fn orders_clients_work_against_the_real_inventory() {
     let inventory = common::spawn_inventory().await;
@@ -140,6 +143,7 @@ async fn orders_clients_work_against_the_real_inventory() {
         "{refused:?}"
     );
 }
+// ANCHOR_END: consumer_inventory
 
 #[tokio::test]
 async fn orders_clients_work_against_the_real_payments() {

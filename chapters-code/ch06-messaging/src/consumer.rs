@@ -119,6 +119,7 @@ impl ConsumerConfig {
 }
 
 // ANCHOR: run
+// ANCHOR: reconnect
 /// Consumes until `stop` is cancelled, reconnecting with backoff.
 /// `connected` says whether a session is running (readiness reports it).
 pub async fn run<H: Handler>(
@@ -144,6 +145,7 @@ pub async fn run<H: Handler>(
         backoff = (backoff * 2).min(config.max_backoff);
     }
 }
+// ANCHOR_END: reconnect
 
 /// How a session that did not fail ended.
 enum Ended {
@@ -153,6 +155,7 @@ enum Ended {
     ByBroker,
 }
 
+// ANCHOR: session_setup
 async fn session<H: Handler>(
     handler: &H,
     config: &ConsumerConfig,
@@ -183,6 +186,8 @@ async fn session<H: Handler>(
         .await?;
     connected.store(true, Ordering::SeqCst);
     tracing::info!(queue = %config.queue, "consuming");
+    // ANCHOR_END: session_setup
+    // ANCHOR: session_loop
     // The stream ends or errs when the connection drops, as a rule; the
     // check every second covers the rare drop it misses, which would
     // otherwise leave the consumer waiting for ever.
@@ -211,6 +216,7 @@ async fn session<H: Handler>(
             None => return Ok(Ended::ByBroker),
         }
     }
+    // ANCHOR_END: session_loop
 }
 
 /// How often an idle consumer checks that its connection is still there.

@@ -56,6 +56,7 @@ impl Topology {
     // ANCHOR_END: declare_exchanges
 
     // ANCHOR: declare_queue
+    // ANCHOR: queue_dead_letter
     /// A consumer's durable queue, bound to `keys` on the events exchange,
     /// with its dead-letter queue `<queue>.dead-letter`: what the consumer
     /// rejects goes there instead of being lost or redelivered for ever.
@@ -80,6 +81,8 @@ impl Topology {
                 FieldTable::default(),
             )
             .await?;
+        // ANCHOR_END: queue_dead_letter
+        // ANCHOR: queue_bound
         arguments.insert(
             "x-dead-letter-exchange".into(),
             AMQPValue::LongString(self.dead_letter.as_str().into()),
@@ -103,6 +106,7 @@ impl Topology {
                 .await?;
         }
         Ok(())
+        // ANCHOR_END: queue_bound
     }
     // ANCHOR_END: declare_queue
 }

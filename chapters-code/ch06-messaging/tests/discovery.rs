@@ -108,6 +108,7 @@ async fn orders_carry_on_when_inventory_comes_back_elsewhere() {
     )
     .await;
 
+    // ANCHOR: ch03-inventory-moves
     // Inventory dies without a goodbye: still listed, not answering.
     inventory.stop().await.unwrap();
     let waiting = place(&orders, 2).await;
@@ -125,6 +126,7 @@ async fn orders_carry_on_when_inventory_comes_back_elsewhere() {
     )
     .await;
     assert_eq!(common::stock(inventory.base_url(), 2).await, 9, "sold once");
+    // ANCHOR_END: ch03-inventory-moves
     drop(registry_app);
 }
 // ANCHOR_END: inventory_moves

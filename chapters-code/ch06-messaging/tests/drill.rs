@@ -263,6 +263,7 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
             orders
         }));
     }
+    // ANCHOR: drill_restart
     while placed.load(Ordering::SeqCst) < 300 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -276,7 +277,9 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
         orders.extend(worker.await.unwrap());
     }
     assert_eq!(orders.len(), ORDERS);
+    // ANCHOR_END: drill_restart
 
+    // ANCHOR: drill_notified
     // Every order: `order.placed`, then `order.confirmed` or
     // `order.cancelled`, each exactly once.
     let all_notified = || async {
@@ -296,6 +299,7 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
         missing == 0
     };
     common::eventually(Duration::from_secs(120), "every notification", all_notified).await;
+    // ANCHOR_END: drill_notified
 
     // Every copy is sold or back on the shelf: inventory heard every
     // `order.cancelled`, across the restart.

@@ -325,6 +325,7 @@ async fn events_written_while_the_broker_is_away_arrive_after_it_returns() {
     let cable = Cable::to(broker).await;
     let (_, via_cable) = through(&uri, cable.addr);
 
+    // ANCHOR: outage_cut
     let mut config = RelayConfig::new(via_cable);
     config.topology = topology;
     config.max_backoff = Duration::from_millis(500);
@@ -356,6 +357,7 @@ async fn events_written_while_the_broker_is_away_arrive_after_it_returns() {
         .collect();
     assert_eq!(arrived, waiting, "every one of them, after the outage");
     until_sent(&orders.outbox).await;
+    // ANCHOR_END: outage_cut
     relay_stop.cancel();
     relay.await.unwrap();
     listener.delete().await;

@@ -100,6 +100,7 @@ async fn place_until_gone(orders: String) -> Vec<i64> {
 }
 
 // ANCHOR: sigterm
+// ANCHOR: sigterm_stop
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_orders_and_notifications_and_loses_nothing() {
     let keys = [ORDER_PLACED, ORDER_CONFIRMED, ORDER_CANCELLED];
@@ -129,7 +130,9 @@ async fn sigterm_drains_orders_and_notifications_and_loses_nothing() {
         !accepted.is_empty(),
         "orders were flowing when SIGTERM came"
     );
+    // ANCHOR_END: sigterm_stop
 
+    // ANCHOR: sigterm_restart
     // Back on the same databases: the relay sends what is left in the
     // outbox, notifications takes what is left in its queue.
     let orders = start_orders(&orders_db, &providers, &broker).await;
@@ -147,6 +150,7 @@ async fn sigterm_drains_orders_and_notifications_and_loses_nothing() {
         assert_eq!(kinds.len(), 2, "order {order_id}: exactly two, {kinds:?}");
         assert!(kinds.contains(&ORDER_PLACED.to_owned()), "{kinds:?}");
     }
+    // ANCHOR_END: sigterm_restart
     drop((orders, notifications));
     broker.delete().await;
 }

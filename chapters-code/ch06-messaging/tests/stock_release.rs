@@ -131,6 +131,7 @@ async fn a_declined_checkout_gets_its_stock_back_by_event() {
     })
     .await;
 
+    // ANCHOR: choreography_checks
     let order: Value = reqwest::Client::new()
         .post(orders.url("/v1/orders"))
         .header("x-bookshop-user", "ada")
@@ -153,6 +154,7 @@ async fn a_declined_checkout_gets_its_stock_back_by_event() {
     .await;
     let id = order["id"].as_i64().unwrap().to_string();
     assert_eq!(reservation_status(url, &id).await.unwrap(), "released");
+    // ANCHOR_END: choreography_checks
     broker.delete().await;
 }
 // ANCHOR_END: choreography

@@ -63,7 +63,6 @@ pub struct BookList {
     pub offset: u32,
 }
 
-// ANCHOR: list_books
 /// Books, filtered and paged.
 #[cfg_attr(feature = "openapi", utoipa::path(
     get,
@@ -75,6 +74,7 @@ pub struct BookList {
         (status = 422, description = "`limit` is 0", body = Problem, content_type = "application/problem+json"),
     ),
 ))]
+// ANCHOR: list_books
 pub async fn list_books(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,

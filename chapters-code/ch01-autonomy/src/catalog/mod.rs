@@ -110,12 +110,14 @@ pub async fn run_with(
     let listener = bind(&config).await?;
     serve_on(listener, config, shutdown, extra_routes).await
 }
+// ANCHOR_END: run
 
 /// Binds the configured address, with an error that says how to change it.
 pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, server::BindError> {
     server::bind(config.listen, "CATALOG_LISTEN").await
 }
 
+// ANCHOR: serve_on
 /// Opens the database and serves on a listener bound already: for
 /// callers that need the bound address first (to register it, say).
 pub async fn serve_on(
@@ -132,4 +134,4 @@ pub async fn serve_on(
     server::serve(listener, app.into_router_with(extra), shutdown).await?;
     Ok(())
 }
-// ANCHOR_END: run
+// ANCHOR_END: serve_on

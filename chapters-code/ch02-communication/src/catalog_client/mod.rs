@@ -104,6 +104,7 @@ enum Transport {
     Http(http::HttpCatalog),
     Grpc(grpc::GrpcCatalog),
 }
+// ANCHOR_END: client
 
 impl CatalogClient {
     /// A client for the catalog at `config.base_url`.
@@ -126,6 +127,7 @@ impl CatalogClient {
         })
     }
 
+    // ANCHOR: lookup
     /// Prices for `ids`, within the time budget or not at all.
     pub async fn lookup(&self, ids: &[i64]) -> Result<PriceList, CatalogError> {
         let lookup = async {
@@ -143,5 +145,5 @@ impl CatalogClient {
                 )))
             })
     }
+    // ANCHOR_END: lookup
 }
-// ANCHOR_END: client

@@ -68,7 +68,9 @@ pub async fn place(
     {
         return Ok(first);
     }
+    // ANCHOR_END: place_order
 
+    // ANCHOR: place_lookup
     // The one remote call: prices come from the catalog, never the client.
     let prices = state.catalog.lookup(&order.book_ids()).await?;
     let unknown: Vec<FieldError> = order
@@ -86,7 +88,9 @@ pub async fn place(
     if !unknown.is_empty() {
         return Err(unknown_books(unknown));
     }
+    // ANCHOR_END: place_lookup
 
+    // ANCHOR: place_store
     let keyed = key.as_deref().map(|key| (key, fingerprint.as_str()));
     match state.store.create(&order, &prices, keyed).await? {
         CreateOutcome::Created(created) => {
@@ -108,8 +112,8 @@ pub async fn place(
                 .ok_or_else(Problem::internal)
         }
     }
+    // ANCHOR_END: place_store
 }
-// ANCHOR_END: place_order
 
 /// 409: the order is well formed, but names a book the catalog does not
 /// have now. Not a 422: that means "your request breaks the rules", and

@@ -49,7 +49,9 @@ pub struct Config {
         default_value = "http"
     )]
     pub catalog_protocol: Protocol,
+    // ANCHOR_END: config
 
+    // ANCHOR: config_limits
     /// How long to wait for a connection to the catalog, in milliseconds.
     #[arg(long, env = "ORDERS_CATALOG_CONNECT_TIMEOUT_MS", default_value_t = 500)]
     pub catalog_connect_timeout_ms: u64,
@@ -62,7 +64,7 @@ pub struct Config {
     #[arg(long, env = "ORDERS_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
 }
-// ANCHOR_END: config
+// ANCHOR_END: config_limits
 
 impl Config {
     pub fn catalog_client_config(&self) -> ClientConfig {

@@ -80,6 +80,8 @@ impl NewOrder {
                 format!("at most {MAX_LINES} lines"),
             ));
         }
+        // ANCHOR_END: validate
+        // ANCHOR: validate_lines
         for (index, line) in self.lines.iter().enumerate() {
             if line.book_id < 1 {
                 errors.push(FieldError::new(
@@ -107,7 +109,7 @@ impl NewOrder {
         self.lines.iter().map(|line| line.book_id).collect()
     }
 }
-// ANCHOR_END: validate
+// ANCHOR_END: validate_lines
 
 /// Lines for the same book added up, in the order the books first appear:
 /// two lines for one book are one purchase, and a schema cannot forbid

@@ -88,7 +88,9 @@ impl OrderStore {
             .map(|line| line.unit_price_cents * line.quantity)
             .sum::<i64>();
         let (idempotency_key, request_hash) = key.unzip();
+        // ANCHOR_END: create
 
+        // ANCHOR: create_tx
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO orders (customer, status, total_cents, idempotency_key, request_hash) \
@@ -123,7 +125,7 @@ impl OrderStore {
         let created = self.get(id).await?.ok_or(sqlx::Error::RowNotFound)?;
         Ok(CreateOutcome::Created(created))
     }
-    // ANCHOR_END: create
+    // ANCHOR_END: create_tx
 
     pub async fn get(&self, id: i64) -> Result<Option<Order>, StoreError> {
         let Some(row) = sqlx::query_as::<_, OrderRow>(SELECT_ORDER)

@@ -22,7 +22,6 @@ impl RoundRobin {
     }
 }
 
-// ANCHOR: p2c
 /// The power of two choices: pick two instances at random and send the
 /// request to the one with fewer requests in flight. Nearly as good as
 /// asking every instance, at the cost of looking at two.
@@ -39,6 +38,7 @@ pub struct InFlight {
 }
 
 impl PowerOfTwoChoices {
+    // ANCHOR: p2c
     pub fn pick(&self, instances: &[Instance]) -> Option<(Instance, InFlight)> {
         let chosen = match instances.len() {
             0 => return None,
@@ -65,6 +65,7 @@ impl PowerOfTwoChoices {
             },
         ))
     }
+    // ANCHOR_END: p2c
 
     /// Requests in flight on an instance right now.
     pub fn load(&self, instance_id: &str) -> usize {
@@ -81,7 +82,6 @@ impl Drop for InFlight {
         }
     }
 }
-// ANCHOR_END: p2c
 
 #[cfg(test)]
 mod tests {

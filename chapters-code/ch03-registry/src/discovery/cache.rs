@@ -24,13 +24,13 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    // ANCHOR: watch_loop
     /// Starts watching `service`; the first answer arrives in the background.
     pub fn start<R: Registry>(registry: Arc<R>, service: &str) -> Self {
         let instances = Arc::new(RwLock::new(Vec::new()));
         let cache = instances.clone();
         let name = service.to_owned();
         let watcher = tokio::spawn(async move {
+            // ANCHOR: watch_loop
             let mut index = 0;
             let mut first = true;
             let mut failing = false;
@@ -70,6 +70,7 @@ impl Discovery {
                     }
                 }
             }
+            // ANCHOR_END: watch_loop
         });
         Self {
             service: service.to_owned(),
@@ -79,7 +80,6 @@ impl Discovery {
             watcher,
         }
     }
-    // ANCHOR_END: watch_loop
 
     pub fn service(&self) -> &str {
         &self.service

@@ -92,6 +92,7 @@ impl Registry for EtcdRegistry {
             ttl: Duration::from_secs(u64::try_from(granted.ttl()).unwrap_or(0)),
         })
     }
+    // ANCHOR_END: etcd_register
 
     async fn heartbeat(&self, lease: &Lease) -> Result<(), RegistryError> {
         let id = lease_id(lease)?;
@@ -104,7 +105,6 @@ impl Registry for EtcdRegistry {
             _ => Err(RegistryError::UnknownLease),
         }
     }
-    // ANCHOR_END: etcd_register
 
     async fn deregister(&self, lease: &Lease) -> Result<(), RegistryError> {
         let id = lease_id(lease)?;

@@ -48,7 +48,9 @@ pub struct Snapshot {
     pub index: u64,
     pub instances: Vec<Instance>,
 }
+// ANCHOR_END: types
 
+// ANCHOR: registry_error
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The lease expired or was revoked: register again.
@@ -64,7 +66,7 @@ pub enum RegistryError {
     #[error("the registry is unreachable: {0}")]
     Unreachable(String),
 }
-// ANCHOR_END: types
+// ANCHOR_END: registry_error
 
 // ANCHOR: registry_trait
 /// A service registry, as services and their clients use it. Our own

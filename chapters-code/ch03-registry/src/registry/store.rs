@@ -126,7 +126,9 @@ impl Store {
             ttl_secs: registration.ttl_secs,
         }
     }
+    // ANCHOR_END: register
 
+    // ANCHOR: heartbeat
     /// Renews a lease for another TTL. Heartbeats change nothing a watcher
     /// can see, so they do not bump the index.
     pub fn heartbeat(&self, lease_id: &str, now: Instant) -> Result<Lease, StoreError> {
@@ -149,7 +151,7 @@ impl Store {
             ttl_secs: entry.ttl.as_secs(),
         })
     }
-    // ANCHOR_END: register
+    // ANCHOR_END: heartbeat
 
     pub fn deregister(&self, lease_id: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();

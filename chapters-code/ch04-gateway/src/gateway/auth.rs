@@ -84,7 +84,9 @@ impl Verifier {
             validation,
         }
     }
+    // ANCHOR_END: verifier
 
+    // ANCHOR: verify
     /// The verified subject of the `Authorization` header.
     pub async fn verify(&self, authorization: Option<&HeaderValue>) -> Result<String, AuthError> {
         let token = authorization
@@ -108,7 +110,7 @@ impl Verifier {
             .claims;
         Ok(claims.sub)
     }
-    // ANCHOR_END: verifier
+    // ANCHOR_END: verify
 
     fn cached(&self, kid: &str) -> Option<DecodingKey> {
         self.keys.read().ok()?.get(kid).cloned()

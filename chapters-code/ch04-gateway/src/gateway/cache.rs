@@ -97,8 +97,10 @@ impl ResponseCache {
             .await;
         mark(Response::from_parts(parts, Body::from(body)), "miss")
     }
+    // ANCHOR_END: store
 }
 
+// ANCHOR: shareable
 /// How long a response may be kept in a shared cache, if at all: a 200
 /// of known, small size, without `Vary`, `Set-Cookie`, `private`,
 /// `no-store` or `no-cache`; `max-age` can shorten the route's TTL.
@@ -138,7 +140,7 @@ fn shareable_for(response: &Response<Body>, route_ttl: Duration) -> Option<Durat
     }
     (!ttl.is_zero()).then_some(ttl)
 }
-// ANCHOR_END: store
+// ANCHOR_END: shareable
 
 fn mark(mut response: Response<Body>, how: &'static str) -> Response<Body> {
     response

@@ -196,6 +196,7 @@ impl Gateway {
 }
 
 // ANCHOR: proxy_request
+// ANCHOR: proxy_checks
 async fn proxy_request(
     State(state): State<GatewayState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -233,6 +234,8 @@ async fn proxy_request(
         )
         .into_response();
     }
+    // ANCHOR_END: proxy_checks
+    // ANCHOR: proxy_auth
     // Chunked bodies have no Content-Length: count them as they stream.
     let limit = usize::try_from(state.body_limit).unwrap_or(usize::MAX);
     let request =
@@ -271,6 +274,8 @@ async fn proxy_request(
         .with_retry_after(seconds)
         .into_response();
     }
+    // ANCHOR_END: proxy_auth
+    // ANCHOR: proxy_cache
     // Shared answers only: anonymous GETs on routes that allow caching.
     let cache = match target.route.cache_ttl_secs {
         Some(ttl)
@@ -306,6 +311,8 @@ async fn proxy_request(
             request.headers().clone(),
         )
     });
+    // ANCHOR_END: proxy_cache
+    // ANCHOR: proxy_attempt
     let mut first = Some(request);
     let mut tried: Vec<String> = Vec::new();
     // The answer of the last failed attempt: what the client gets if no
@@ -336,6 +343,8 @@ async fn proxy_request(
             upstream_timeout,
         )
         .await;
+        // ANCHOR_END: proxy_attempt
+        // ANCHOR: proxy_outcome
         let failed = result
             .as_ref()
             .map_or(true, |r| r.status().is_server_error());
@@ -363,6 +372,7 @@ async fn proxy_request(
             }
             Err(problem) => problem.into_response(),
         };
+        // ANCHOR_END: proxy_outcome
     }
 }
 

@@ -92,7 +92,9 @@ pub async fn forward(
     if let Some(host) = original_host {
         headers.insert("x-forwarded-host", host);
     }
+    // ANCHOR_END: forward
 
+    // ANCHOR: forward_send
     let answer = tokio::time::timeout(timeout, client.request(request)).await;
     let mut response = match answer {
         Ok(Ok(response)) => response.map(Body::new),
@@ -113,8 +115,8 @@ pub async fn forward(
     };
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
+    // ANCHOR_END: forward_send
 }
-// ANCHOR_END: forward
 
 #[cfg(test)]
 mod tests {

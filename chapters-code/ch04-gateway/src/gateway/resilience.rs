@@ -30,6 +30,7 @@ pub enum BreakerState {
         since: Instant,
     },
 }
+// ANCHOR_END: breaker
 
 #[derive(Debug)]
 pub struct Breakers {
@@ -51,6 +52,7 @@ impl Breakers {
         self.states.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    // ANCHOR: breaker_acquire
     /// Whether `instance` could take a request now, without changing
     /// anything: for choosing among instances.
     pub fn available(&self, instance: &str, now: Instant) -> bool {
@@ -81,7 +83,9 @@ impl Breakers {
             BreakerState::Open { .. } | BreakerState::HalfOpen { .. } => false,
         }
     }
+    // ANCHOR_END: breaker_acquire
 
+    // ANCHOR: breaker_report
     pub fn success(&self, instance: &str) {
         self.states()
             .insert(instance.to_owned(), BreakerState::Closed { failures: 0 });
@@ -104,13 +108,13 @@ impl Breakers {
             },
         };
     }
+    // ANCHOR_END: breaker_report
 
     /// Every instance's state, for operators.
     pub fn snapshot(&self) -> HashMap<String, BreakerState> {
         self.states().clone()
     }
 }
-// ANCHOR_END: breaker
 
 // ANCHOR: retry_budget
 /// Retries may add at most `ratio` extra load: every request deposits

@@ -78,7 +78,6 @@ pub async fn sign_up(
     Ok((StatusCode::CREATED, headers, Json(user)).into_response())
 }
 
-// ANCHOR: token
 /// Log in: a 15-minute access token.
 #[cfg_attr(feature = "openapi", utoipa::path(
     post,
@@ -91,6 +90,7 @@ pub async fn sign_up(
          headers(("retry-after" = u32, description = "Seconds to wait"))),
     ),
 ))]
+// ANCHOR: token
 pub async fn token(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,

@@ -36,7 +36,6 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
-// ANCHOR: signer
 /// Signs tokens with one Ed25519 key, identified by `kid`.
 #[derive(Clone)]
 pub struct Signer {
@@ -54,6 +53,7 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
+    // ANCHOR: signer
     /// A fresh key. It lives as long as the process: a restart rotates
     /// it, and verifiers fetch the new public key when they meet its `kid`.
     pub fn generate(ttl: Duration) -> Result<Self, TokenError> {
@@ -89,6 +89,7 @@ impl Signer {
         header.kid = Some(self.kid.clone());
         Ok(jsonwebtoken::encode(&header, claims, &self.key)?)
     }
+    // ANCHOR_END: signer
 
     /// The public half, as the JWKS verifiers download.
     pub fn jwks(&self) -> Result<JwkSet, TokenError> {
@@ -105,7 +106,6 @@ impl Signer {
         self.ttl
     }
 }
-// ANCHOR_END: signer
 
 #[cfg(test)]
 mod tests {

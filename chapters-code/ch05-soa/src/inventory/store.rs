@@ -68,6 +68,7 @@ impl InventoryStore {
     }
 
     // ANCHOR: reserve
+    // ANCHOR: reserve_start
     /// Takes stock for every line, or for none: one transaction, and each
     /// decrement only happens `WHERE quantity >= wanted`, so two
     /// concurrent reservations can never take the last copy twice.
@@ -98,6 +99,8 @@ impl InventoryStore {
             }
             return Ok(Reservation::new(order_id, status, lines));
         }
+        // ANCHOR_END: reserve_start
+        // ANCHOR: reserve_take
         for (index, line) in lines.iter().enumerate() {
             let taken = sqlx::query(
                 "UPDATE stock SET quantity = quantity - ?1 WHERE book_id = ?2 AND quantity >= ?1",
@@ -135,6 +138,7 @@ impl InventoryStore {
         tx.commit().await?;
         Ok(Reservation::new(order_id, Status::Reserved, lines))
     }
+    // ANCHOR_END: reserve_take
     // ANCHOR_END: reserve
 
     /// `reserved` → `confirmed`; confirming twice is fine.
@@ -159,6 +163,7 @@ impl InventoryStore {
     }
 
     // ANCHOR: release
+    // ANCHOR: release_tombstone
     /// `reserved` → `released`, putting the stock back; releasing twice is
     /// fine, and so is releasing an order that was never reserved (a saga
     /// compensating a step that did not happen). That release leaves a
@@ -180,6 +185,7 @@ impl InventoryStore {
             }
             other => other?,
         };
+        // ANCHOR_END: release_tombstone
         match status {
             Status::Released => return Ok(Status::Released),
             Status::Confirmed => {

@@ -92,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 502, description = "The catalog answered badly", body = Problem, content_type = "application/problem+json"),
     ),
 )]
+// ANCHOR: place_order_handler
 async fn place_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,6 +120,7 @@ async fn place_order(
     let view = view(&state, order).await?;
     Ok(created_response(view.order.id, &view, placed.replayed))
 }
+// ANCHOR_END: place_order_handler
 // ANCHOR_END: place_order
 
 /// The order as chapter 5 shows it, with the reason if it was cancelled.

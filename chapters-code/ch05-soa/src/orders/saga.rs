@@ -125,6 +125,7 @@ impl Checkout {
     // ANCHOR_END: run
 
     // ANCHOR: forward
+    // ANCHOR: reserve_and_charge
     async fn reserve(&self, order: &Order) -> StepResult {
         let lines: Vec<ReserveLine> = order
             .lines
@@ -156,9 +157,12 @@ impl Checkout {
             Err(unavailable) => Err(unavailable),
         }
     }
+    // ANCHOR_END: reserve_and_charge
 
-    /// The pivot: the customer has paid, so from here the saga only goes
-    /// forward. Confirming is retried until inventory answers.
+    // ANCHOR: confirm
+    /// Past the pivot (the approved charge): the customer has paid, so from
+    /// here the saga only goes forward. Confirming is retried until
+    /// inventory answers.
     async fn confirm(&self, order: &Order) -> StepResult {
         self.inventory.confirm(&saga_key(order)).await?;
         self.sagas
@@ -167,6 +171,7 @@ impl Checkout {
             .map_err(store_failure)?;
         Ok((Step::Done, None))
     }
+    // ANCHOR_END: confirm
     // ANCHOR_END: forward
 
     // ANCHOR: compensate

@@ -123,6 +123,7 @@ const V1_DEPRECATED_AT: &str = "@1796083200";
 const V1_SUNSET: &str = "Tue, 01 Jun 2027 00:00:00 GMT";
 
 // ANCHOR: v2
+// ANCHOR: v2_types
 /// An amount with its currency: the breaking change that needed `/v2`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
@@ -146,7 +147,9 @@ pub struct PaymentV2 {
     pub amount: Money,
     pub status: PaymentStatus,
 }
+// ANCHOR_END: v2_types
 
+// ANCHOR: v2_handler
 /// Charge an order once, in a named currency.
 #[utoipa::path(
     post,
@@ -184,6 +187,7 @@ async fn charge_v2(
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
+// ANCHOR_END: v2_handler
 // ANCHOR_END: v2
 
 /// What both versions do: one payment per order, decided once.

@@ -95,6 +95,7 @@ pub struct Notifier {
     pub store: NotificationStore,
 }
 
+// ANCHOR: notifier_handle
 impl Handler for Notifier {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let order_id = event.data["order_id"]
@@ -132,6 +133,7 @@ impl Handler for Notifier {
             .map_err(|err| HandlerError::Failed(err.to_string()))
     }
 }
+// ANCHOR_END: notifier_handle
 // ANCHOR_END: notifier
 
 #[derive(Debug, Clone)]

@@ -116,6 +116,7 @@ async fn session(
 }
 
 // ANCHOR: publish_batch
+// ANCHOR: publish_all
 /// Publishes a batch, then waits for every confirm. Only events the broker
 /// acked, and did not return as unroutable, are marked sent.
 async fn publish_batch(
@@ -145,6 +146,8 @@ async fn publish_batch(
             .await?;
         confirms.push((event.id, confirm));
     }
+    // ANCHOR_END: publish_all
+    // ANCHOR: collect_confirms
     let mut sent = Vec::with_capacity(events.len());
     for (id, confirm) in confirms {
         match within("publisher confirm", confirm).await? {
@@ -166,5 +169,6 @@ async fn publish_batch(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Ok(())
+    // ANCHOR_END: collect_confirms
 }
 // ANCHOR_END: publish_batch

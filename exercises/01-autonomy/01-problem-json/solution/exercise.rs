@@ -20,6 +20,7 @@ pub fn router() -> Router {
     Router::new().route("/v1/reviews", post(create_review))
 }
 
+// ANCHOR: solution
 /// Rules: `stars` is 1 to 5; `text` is not blank (spaces only is blank).
 pub fn validate(review: &NewReview) -> Result<(), Problem> {
     let mut errors = Vec::new();
@@ -35,6 +36,7 @@ pub fn validate(review: &NewReview) -> Result<(), Problem> {
         Err(Problem::invalid_fields(errors))
     }
 }
+// ANCHOR_END: solution
 
 async fn create_review(
     JsonBody(review): JsonBody<NewReview>,

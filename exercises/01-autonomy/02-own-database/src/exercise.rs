@@ -1,5 +1,6 @@
-//! Starting catalog instances for a test. Two instances must not share
-//! anything, yet a book created in one shows up in the other. Find out why.
+//! Starting a fresh catalog for a test. Every test's catalog must start
+//! from the seed data, yet a book one test creates shows up in the next
+//! test's catalog. Find out why.
 
 use ch01_autonomy::catalog::App;
 use ch01_autonomy::server;

@@ -12,7 +12,7 @@ async fn total(base: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn two_instances_do_not_see_each_others_books() {
+async fn catalogs_of_two_tests_do_not_see_each_others_books() {
     let first = spawn_instance().await;
     let second = spawn_instance().await;
     let before = total(second.server.base_url()).await;
@@ -34,7 +34,7 @@ async fn two_instances_do_not_see_each_others_books() {
 }
 
 #[tokio::test]
-async fn each_instance_has_a_database_of_its_own() {
+async fn each_test_catalog_has_a_database_of_its_own() {
     let first = spawn_instance().await;
     let second = spawn_instance().await;
     let (Some(a), Some(b)) = (&first.db, &second.db) else {

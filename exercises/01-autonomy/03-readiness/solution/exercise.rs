@@ -24,6 +24,7 @@ pub fn router(store: BookStore) -> Router {
         .with_state(store)
 }
 
+// ANCHOR: solution
 /// 200 `{"status":"ready"}` only when the database answers within
 /// `READY_TIMEOUT`; otherwise a 503 problem.
 async fn ready(State(store): State<BookStore>) -> Result<Json<Health>, Problem> {
@@ -35,3 +36,4 @@ async fn ready(State(store): State<BookStore>) -> Result<Json<Health>, Problem> 
         )),
     }
 }
+// ANCHOR_END: solution

@@ -14,6 +14,7 @@ struct Book {
     price_cents: i64,
 }
 
+// ANCHOR: solution
 /// One client for the process, with both timeouts set.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -41,6 +42,7 @@ pub async fn price_of(client: &reqwest::Client, base_url: &str, id: i64) -> Resu
         .await
         .unwrap_or_else(|_| Err(unavailable()))
 }
+// ANCHOR_END: solution
 
 fn unavailable() -> Problem {
     Problem::new(

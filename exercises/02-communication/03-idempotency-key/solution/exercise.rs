@@ -37,6 +37,7 @@ pub fn fingerprint(request: &OrderRequest) -> String {
         .collect()
 }
 
+// ANCHOR: solution
 /// `first_use` is what the store found for the request's key, if anything.
 pub fn decide(first_use: Option<&FirstUse>, request: &OrderRequest) -> Decision {
     match first_use {
@@ -47,3 +48,4 @@ pub fn decide(first_use: Option<&FirstUse>, request: &OrderRequest) -> Decision 
         Some(_) => Decision::Conflict,
     }
 }
+// ANCHOR_END: solution

@@ -25,6 +25,7 @@ impl Breaker {
         }
     }
 
+    // ANCHOR: solution
     /// May a request go to the instance at `now`?
     pub fn try_acquire(&mut self, now: Instant) -> bool {
         match self.state {
@@ -36,6 +37,7 @@ impl Breaker {
             State::Open { .. } | State::HalfOpen => false,
         }
     }
+    // ANCHOR_END: solution
 
     pub fn success(&mut self) {
         self.state = State::Closed { failures: 0 };

@@ -30,6 +30,7 @@ pub async fn open(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
+// ANCHOR: solution
 /// Records the bank's `decision` ("approved" or "declined") for a charge
 /// and returns the status that stands for this order.
 pub async fn charge(
@@ -59,3 +60,4 @@ pub async fn charge(
     }
     Ok(status)
 }
+// ANCHOR_END: solution

@@ -33,6 +33,7 @@ pub async fn open(url: &str) -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
+// ANCHOR: solution
 /// Records `message` for the event `event_id`, once.
 pub async fn record(
     pool: &SqlitePool,
@@ -59,3 +60,4 @@ pub async fn record(
     tx.commit().await?;
     Ok(Recorded::New)
 }
+// ANCHOR_END: solution

@@ -16,6 +16,7 @@ pub fn judge(body: &[u8]) -> Result<Envelope, String> {
     serde_json::from_slice(body).map_err(|err| format!("not an event envelope: {err}"))
 }
 
+// ANCHOR: solution
 /// Settles a delivery that can never be handled. The channel is in
 /// confirm mode.
 pub async fn reject_poison(
@@ -51,3 +52,4 @@ pub async fn reject_poison(
     }
     Ok(())
 }
+// ANCHOR_END: solution

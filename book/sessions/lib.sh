@@ -1,0 +1,159 @@
+# Sourced by every recorded session (book/sessions/*.sh); run them with
+# `cargo xtask sessions`, which compares what they print with the recording
+# the book includes (book/sessions/*.txt), and `--update` re-records.
+#
+# A session runs in a fresh directory inside target/, so `cargo run -p ...`
+# finds the workspace and `data/` starts empty. What a reader types is shown
+# as `$ command` and then run; what a reader would run in another terminal
+# is started in the background with its output kept in a log, shown with
+# `log` when the book shows it. Everything started is stopped at the end.
+
+set -u
+
+SESSION_LOGS=${SESSION_LOGS:-$(mktemp -d)}
+mkdir -p "$SESSION_LOGS"
+# curl prints a progress meter when its output is not a terminal; in a
+# reader's terminal it would not.
+export CURL_HOME="$SESSION_LOGS/curl"
+mkdir -p "$CURL_HOME"
+echo 'no-progress-meter' >"$CURL_HOME/.curlrc"
+declare -A session_pids=()
+declare -A session_shown=()
+
+# show 'command': print it as typed, then run it (stderr too, as a terminal
+# would). In this shell, so `TOKEN=$(...)` stays set for the next command.
+# Output that does not end its last line (curl's JSON) gets a line break,
+# so the next prompt starts on a line of its own.
+show() {
+    printf '$ %s\n' "$1"
+    local out="$SESSION_LOGS/.shown"
+    { eval "$1"; } >"$out" 2>&1
+    cat "$out"
+    if [ -s "$out" ] && [ -n "$(tail -c 1 "$out")" ]; then
+        echo
+    fi
+}
+
+# until_true 'command' [seconds]: wait, unshown, until the command succeeds
+# (an event has arrived, say).
+until_true() {
+    local seconds=${2:-30}
+    for _ in $(seq 1 $((seconds * 10))); do
+        if { eval "$1"; } >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "session: gave up after ${seconds} s waiting for: $1" >&2
+    exit 1
+}
+
+# quietly 'command': run without showing (setup a reader already did).
+quietly() {
+    { eval "$1"; } >/dev/null 2>&1
+}
+
+# start NAME 'command': show it, then run it in the background, as in a
+# second terminal. Its own process group, so `stop` reaches every child
+# (cargo and the program it runs), as Ctrl-C in a terminal would.
+start() {
+    local name=$1
+    printf '$ %s\n' "$2"
+    setsid bash -c "$2" >"$SESSION_LOGS/$name.log" 2>&1 &
+    session_pids[$name]=$!
+    session_shown[$name]=0
+}
+
+# start_quietly NAME 'command': the same, without showing the command.
+start_quietly() {
+    setsid bash -c "$2" >"$SESSION_LOGS/$1.log" 2>&1 &
+    session_pids[$1]=$!
+    session_shown[$1]=0
+}
+
+# wait_for NAME 'extended regex' [seconds]: until NAME's log has a matching line.
+wait_for() {
+    local name=$1 pattern=$2 seconds=${3:-180}
+    for _ in $(seq 1 $((seconds * 10))); do
+        if grep -Eq -- "$pattern" "$SESSION_LOGS/$name.log" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "session: gave up waiting ${seconds} s for /$pattern/ in $name's log" >&2
+    cat "$SESSION_LOGS/$name.log" >&2
+    exit 1
+}
+
+# log NAME [--grep RE] [--without RE]: the lines NAME printed since the
+# last `log NAME`, without cargo's own progress lines.
+log() {
+    local name=$1
+    shift
+    local keep='' drop=''
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --grep) keep=$2 ;;
+        --without) drop=$2 ;;
+        esac
+        shift 2
+    done
+    local file="$SESSION_LOGS/$name.log" from=$((session_shown[$name] + 1))
+    local total
+    total=$(wc -l <"$file")
+    session_shown[$name]=$total
+    tail -n "+$from" "$file" | head -n $((total - from + 1)) |
+        grep -Ev '^ *(Compiling|Finished|Running|Blocking|Building) ' |
+        { if [ -n "$keep" ]; then grep -E -- "$keep"; else cat; fi; } |
+        { if [ -n "$drop" ]; then grep -Ev -- "$drop"; else cat; fi; } || true
+}
+
+# stop NAME [SIGNAL]: signal the process group (INT is Ctrl-C) and wait for it.
+stop() {
+    local name=$1 signal=${2:-INT}
+    local pid=${session_pids[$name]:-}
+    [ -n "$pid" ] || return 0
+    kill -s "$signal" -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "session: $name did not stop within 30 s of SIG$signal; killing it" >&2
+        kill -s KILL -- "-$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    unset "session_pids[$name]"
+}
+
+# forget_bookshop_queues [more queues]: start from a broker that has not
+# seen Bookshop (the launcher's services declare these queues, and RabbitMQ
+# keeps them, and their messages, between runs).
+forget_bookshop_queues() {
+    local queue
+    for queue in notifications.orders notifications.orders.dead-letter \
+        inventory.orders inventory.orders.dead-letter "$@"; do
+        quietly "rabbitmqctl -q delete_queue $queue"
+    done
+}
+
+# Anchors the book includes (`{{#include sessions/x.txt:name}}`).
+begin() { echo "ANCHOR: $1"; }
+end() { echo "ANCHOR_END: $1"; }
+
+# Lines between these are compared in any order (services starting at once
+# interleave their logs differently on every run).
+any_order() { echo "ANCHOR: any-order"; }
+end_any_order() { echo "ANCHOR_END: any-order"; }
+
+# Numbers between these are compared as "a number" (measurements).
+figures() { echo "ANCHOR: figures"; }
+end_figures() { echo "ANCHOR_END: figures"; }
+
+stop_everything() {
+    local name
+    for name in "${!session_pids[@]}"; do
+        stop "$name" INT
+    done
+}
+trap stop_everything EXIT
