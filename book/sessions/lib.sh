@@ -18,7 +18,6 @@ export CURL_HOME="$SESSION_LOGS/curl"
 mkdir -p "$CURL_HOME"
 echo 'no-progress-meter' >"$CURL_HOME/.curlrc"
 declare -A session_pids=()
-declare -A session_shown=()
 
 # show 'command': print it as typed, then run it (stderr too, as a terminal
 # would). In this shell, so `TOKEN=$(...)` stays set for the next command.
@@ -26,7 +25,7 @@ declare -A session_shown=()
 # so the next prompt starts on a line of its own.
 show() {
     printf '$ %s\n' "$1"
-    local out="$SESSION_LOGS/.shown"
+    local out="$SESSION_LOGS/.show-output"
     { eval "$1"; } >"$out" 2>&1
     cat "$out"
     if [ -s "$out" ] && [ -n "$(tail -c 1 "$out")" ]; then
@@ -53,22 +52,54 @@ quietly() {
     { eval "$1"; } >/dev/null 2>&1
 }
 
+# `cargo run -p PACKAGE [--bin NAME] [-- ARGS]`, as the book shows it, runs
+# the binary cargo built for the tests (`cargo xtask sessions` builds them
+# and sets SESSION_BIN_DIR): the same code, built once with the features
+# the whole workspace resolves, where a `cargo run` per package would
+# resolve fewer features and compile most of the workspace again, once for
+# each package. Any other cargo command is cargo's.
+cargo() {
+    if [ "${1:-}" != run ] || [ -z "${SESSION_BIN_DIR:-}" ]; then
+        command cargo "$@"
+        return
+    fi
+    shift
+    local package='' bin=''
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -p | --package) package=$2 && shift 2 ;;
+        --bin) bin=$2 && shift 2 ;;
+        --) shift && break ;;
+        *)
+            echo "session: \`cargo run $1\` is not supported here" >&2
+            return 2
+            ;;
+        esac
+    done
+    local program="$SESSION_BIN_DIR/${bin:-$package}"
+    if [ -n "${SESSION_EXEC:-}" ]; then
+        exec "$program" "$@"
+    fi
+    "$program" "$@"
+}
+export -f cargo
+
 # start NAME 'command': show it, then run it in the background, as in a
 # second terminal. Its own process group, so `stop` reaches every child
 # (cargo and the program it runs), as Ctrl-C in a terminal would.
 start() {
     local name=$1
     printf '$ %s\n' "$2"
-    setsid bash -c "$2" >"$SESSION_LOGS/$name.log" 2>&1 &
+    SESSION_EXEC=1 setsid bash -c "$2" >"$SESSION_LOGS/$name.log" 2>&1 &
     session_pids[$name]=$!
-    session_shown[$name]=0
+    echo 0 >"$SESSION_LOGS/.$name.shown"
 }
 
 # start_quietly NAME 'command': the same, without showing the command.
 start_quietly() {
-    setsid bash -c "$2" >"$SESSION_LOGS/$1.log" 2>&1 &
+    SESSION_EXEC=1 setsid bash -c "$2" >"$SESSION_LOGS/$1.log" 2>&1 &
     session_pids[$1]=$!
-    session_shown[$1]=0
+    echo 0 >"$SESSION_LOGS/.$1.shown"
 }
 
 # wait_for NAME 'extended regex' [seconds]: until NAME's log has a matching line.
@@ -98,10 +129,13 @@ log() {
         esac
         shift 2
     done
-    local file="$SESSION_LOGS/$name.log" from=$((session_shown[$name] + 1))
-    local total
+    # How far the log has been shown is kept in a file, not a variable,
+    # so `log NAME | filter` (which runs `log` in a subshell) counts too.
+    local file="$SESSION_LOGS/$name.log" mark="$SESSION_LOGS/.$name.shown"
+    local from total
+    from=$(($(cat "$mark" 2>/dev/null || echo 0) + 1))
     total=$(wc -l <"$file")
-    session_shown[$name]=$total
+    echo "$total" >"$mark"
     tail -n "+$from" "$file" | head -n $((total - from + 1)) |
         grep -Ev '^ *(Compiling|Finished|Running|Blocking|Building) ' |
         { if [ -n "$keep" ]; then grep -E -- "$keep"; else cat; fi; } |

@@ -29,6 +29,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let update = args.iter().any(|a| a == "--update");
     let wanted: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let scripts = discover(root)?;
+    let bin_dir = build_binaries(root)?;
     let mut problems = Vec::new();
     let mut ran = 0;
     for script in &scripts {
@@ -38,7 +39,7 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         }
         ran += 1;
         let started = Instant::now();
-        let fresh = record(root, script, &name)?;
+        let fresh = record(root, script, &name, &bin_dir)?;
         let recording = script.with_extension("txt");
         if update {
             fs::write(&recording, &fresh)
@@ -79,6 +80,30 @@ pub fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Builds what the tests build, the way the tests step builds it (the
+/// whole workspace but the exercises), and returns where the binaries
+/// are: the sessions' `cargo run` runs those (see `book/sessions/lib.sh`).
+fn build_binaries(root: &Path) -> anyhow::Result<PathBuf> {
+    let mut command = Command::new("cargo");
+    command.args(["test", "--workspace", "--no-run", "--quiet"]);
+    for exercise in crate::exercises::discover(root)? {
+        command.args(["--exclude", &exercise.package]);
+    }
+    let status = command.status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("building the binaries the sessions run failed ({status})");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root.join(target)
+    };
+    Ok(target.join("debug"))
+}
+
 /// `book/sessions/*.sh` except the shared library, sorted.
 pub fn discover(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let dir = root.join(SESSIONS_DIR);
@@ -105,7 +130,7 @@ fn names(scripts: &[PathBuf]) -> Vec<String> {
 
 /// Runs one script in a fresh directory under `target/sessions/` and
 /// returns what it printed.
-fn record(root: &Path, script: &Path, name: &str) -> anyhow::Result<String> {
+fn record(root: &Path, script: &Path, name: &str, bin_dir: &Path) -> anyhow::Result<String> {
     let work = root.join("target/sessions").join(name);
     if work.exists() {
         fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
@@ -124,6 +149,7 @@ fn record(root: &Path, script: &Path, name: &str) -> anyhow::Result<String> {
             .arg(&program)
             .current_dir(&work)
             .env("SESSION_LOGS", work.join("logs"))
+            .env("SESSION_BIN_DIR", bin_dir)
             .env("CARGO_TERM_COLOR", "never")
             .env("NO_COLOR", "1")
             .env_remove("LOG_FORMAT")

@@ -196,7 +196,7 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
             Err("not connected to the broker".to_owned())
         }
     };
-    health::ready_if(check, "the notifications database and broker").await
+    health::ready_if(check, "the notifications database or the broker").await
 }
 
 fn api() -> OpenApiRouter<AppState> {
