@@ -4,9 +4,6 @@
 # catalog stopped (refused at once) and hung (a socket that never answers:
 # the 2 s budget); then orders again, over gRPC. One session, in order.
 
-# typed: show the command on stdin, exactly as the book prints it (a quoted
-# here-document, so the JSON bodies need no escaping).
-typed() { show "$(cat)"; }
 
 # port_open PORT: something accepts connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -8,12 +8,8 @@
 # show_keeping 'command' FILE: `show`, keeping the output in FILE as well
 # (the lease id a reader copies from it).
 show_keeping() {
-    printf '$ %s\n' "$1"
-    { eval "$1"; } >"$2" 2>&1
-    cat "$2"
-    if [ -s "$2" ] && [ -n "$(tail -c 1 "$2")" ]; then
-        echo
-    fi
+    show "$1"
+    cp "$SESSION_LOGS/.show-output" "$2"
 }
 
 # show_figures 'command': `show`, its output compared as figures (what

@@ -9,8 +9,6 @@
 
 forget_bookshop_queues
 
-# typed: show the command on stdin, exactly as the book prints it.
-typed() { show "$(cat)"; }
 
 chapter5='registry|identity|catalog|inventory|payments|orders|gateway'
 later='notifications'

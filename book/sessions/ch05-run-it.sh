@@ -5,9 +5,6 @@
 # by the sweeper once payments is back; then the contracts, the docs, the
 # two versions of a charge and the tombstone. One session, in order.
 
-# typed: show the command on stdin, exactly as the book prints it (a quoted
-# here-document, so the JSON bodies need no escaping).
-typed() { show "$(cat)"; }
 
 # seen NAME 'extended regex' N: NAME's log has at least N matching lines.
 seen() {

@@ -33,6 +33,10 @@ show() {
     fi
 }
 
+# typed: `show` for the command on stdin, as the book prints it (from a
+# quoted here-document, so JSON bodies need no escaping).
+typed() { show "$(cat)"; }
+
 # until_true 'command' [seconds]: wait, unshown, until the command succeeds
 # (an event has arrived, say).
 until_true() {
