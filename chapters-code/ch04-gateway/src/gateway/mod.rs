@@ -4,10 +4,11 @@
 //! forwards the request with streaming bodies.
 
 pub mod auth;
+pub mod breaker;
 pub mod cache;
 pub mod proxy;
 pub mod ratelimit;
-pub mod resilience;
+pub mod retry;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -33,16 +34,27 @@ use ch03_registry::services::{RegistryFlags, register_until};
 use tower_http::cors::CorsLayer;
 
 use self::auth::Verifier;
+use self::breaker::{BreakerState, Breakers};
 use self::cache::ResponseCache;
 use self::proxy::HttpClient;
 use self::ratelimit::RateLimiter;
-use self::resilience::{BreakerState, Breakers, RetryBudget};
+use self::retry::RetryBudget;
 use self::routes::{Route, RouteTable};
 use ch03_registry::discovery::Instance;
 use ch03_registry::discovery::balance::{InFlight, PowerOfTwoChoices};
 
 /// The response header naming the instance that answered: for operators.
 pub const UPSTREAM_HEADER: &str = "x-bookshop-upstream";
+
+/// The gateway's defaults, once: the command line and `Limits::default()`
+/// (what tests and benches start from) both use these.
+pub mod defaults {
+    pub const RATE_BURST: u32 = 40;
+    pub const RATE_PER_SECOND: f64 = 20.0;
+    pub const BODY_LIMIT: u64 = 1024 * 1024;
+    pub const BREAKER_THRESHOLD: u32 = 5;
+    pub const BREAKER_COOLDOWN_MS: u64 = 10_000;
+}
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "gateway", about = "The Bookshop API gateway", version)]
@@ -56,11 +68,11 @@ pub struct Config {
     pub routes: Option<PathBuf>,
 
     /// Requests a client may send at once (the token bucket's size).
-    #[arg(long, env = "GATEWAY_RATE_BURST", default_value_t = 40)]
+    #[arg(long, env = "GATEWAY_RATE_BURST", default_value_t = defaults::RATE_BURST)]
     pub rate_burst: u32,
 
     /// Requests per second a client may sustain.
-    #[arg(long, env = "GATEWAY_RATE_PER_SECOND", default_value_t = 20.0)]
+    #[arg(long, env = "GATEWAY_RATE_PER_SECOND", default_value_t = defaults::RATE_PER_SECOND)]
     pub rate_per_second: f64,
 
     /// The browser origin allowed to call the API (CORS), e.g. http://localhost:5173.
@@ -68,15 +80,15 @@ pub struct Config {
     pub cors_origin: Option<String>,
 
     /// Largest request body forwarded, in bytes (larger ones get 413).
-    #[arg(long, env = "GATEWAY_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "GATEWAY_BODY_LIMIT", default_value_t = defaults::BODY_LIMIT)]
     pub body_limit: u64,
 
     /// Failures in a row that open an instance's circuit breaker.
-    #[arg(long, env = "GATEWAY_BREAKER_THRESHOLD", default_value_t = 5)]
+    #[arg(long, env = "GATEWAY_BREAKER_THRESHOLD", default_value_t = defaults::BREAKER_THRESHOLD)]
     pub breaker_threshold: u32,
 
     /// Milliseconds an open breaker waits before letting a probe through.
-    #[arg(long, env = "GATEWAY_BREAKER_COOLDOWN_MS", default_value_t = 10_000)]
+    #[arg(long, env = "GATEWAY_BREAKER_COOLDOWN_MS", default_value_t = defaults::BREAKER_COOLDOWN_MS)]
     pub breaker_cooldown_ms: u64,
 
     #[command(flatten)]
@@ -97,12 +109,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            rate_burst: 40,
-            rate_per_second: 20.0,
+            rate_burst: defaults::RATE_BURST,
+            rate_per_second: defaults::RATE_PER_SECOND,
             cors_origin: None,
-            body_limit: 1024 * 1024,
-            breaker_threshold: 5,
-            breaker_cooldown: Duration::from_secs(10),
+            body_limit: defaults::BODY_LIMIT,
+            breaker_threshold: defaults::BREAKER_THRESHOLD,
+            breaker_cooldown: Duration::from_millis(defaults::BREAKER_COOLDOWN_MS),
         }
     }
 }

@@ -1,7 +1,7 @@
-//! Failing well: a circuit breaker per upstream instance, and a retry
-//! budget for idempotent requests. Both written by hand to show the state
-//! machines; `tower` has retries with `TpsBudget`, and crates such as
-//! `tower-resilience` offer a breaker layer.
+//! Failing well, part one: a circuit breaker per upstream instance, so the
+//! gateway stops sending requests to an instance that keeps failing and
+//! lets one probe through after a cooldown. Written by hand to show the
+//! state machine; crates such as `tower-resilience` offer a breaker layer.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -116,44 +116,6 @@ impl Breakers {
     }
 }
 
-// ANCHOR: retry_budget
-/// Retries may add at most `ratio` extra load: every request deposits
-/// `ratio` of a token, every retry spends a whole one. A fleet in trouble
-/// then gets 20 % more traffic, not three times as much.
-#[derive(Debug)]
-pub struct RetryBudget {
-    ratio: f64,
-    max: f64,
-    balance: Mutex<f64>,
-}
-
-impl RetryBudget {
-    pub fn new(ratio: f64, max: f64) -> Self {
-        Self {
-            ratio,
-            max,
-            // A little credit, so the first failures of a quiet gateway retry.
-            balance: Mutex::new(max.min(10.0)),
-        }
-    }
-
-    pub fn deposit(&self) {
-        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
-        *balance = (*balance + self.ratio).min(self.max);
-    }
-
-    pub fn try_withdraw(&self) -> bool {
-        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
-        if *balance >= 1.0 {
-            *balance -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-// ANCHOR_END: retry_budget
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,20 +167,5 @@ mod tests {
             breakers.try_acquire("a", probe + Duration::from_secs(10)),
             "a new probe"
         );
-    }
-
-    #[test]
-    fn the_budget_caps_retries_at_a_share_of_requests() {
-        let budget = RetryBudget::new(0.2, 100.0);
-        let mut retries = 0;
-        for _ in 0..1000 {
-            budget.deposit();
-            if budget.try_withdraw() {
-                retries += 1;
-            }
-        }
-        // 10 tokens of credit plus 0.2 for each of 1000 requests (give or
-        // take one for floating-point sums).
-        assert!((209..=210).contains(&retries), "{retries}");
     }
 }

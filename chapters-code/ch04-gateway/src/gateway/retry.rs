@@ -1,0 +1,64 @@
+//! Failing well, part two: a retry budget for idempotent requests, so
+//! retries add a bounded share of load instead of multiplying it. Written
+//! by hand to show the arithmetic; `tower`'s retry middleware has the same
+//! idea as `TpsBudget`.
+
+use std::sync::Mutex;
+
+// ANCHOR: retry_budget
+/// Retries may add at most `ratio` extra load: every request deposits
+/// `ratio` of a token, every retry spends a whole one. A fleet in trouble
+/// then gets 20 % more traffic, not three times as much.
+#[derive(Debug)]
+pub struct RetryBudget {
+    ratio: f64,
+    max: f64,
+    balance: Mutex<f64>,
+}
+
+impl RetryBudget {
+    pub fn new(ratio: f64, max: f64) -> Self {
+        Self {
+            ratio,
+            max,
+            // A little credit, so the first failures of a quiet gateway retry.
+            balance: Mutex::new(max.min(10.0)),
+        }
+    }
+
+    pub fn deposit(&self) {
+        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
+        *balance = (*balance + self.ratio).min(self.max);
+    }
+
+    pub fn try_withdraw(&self) -> bool {
+        let mut balance = self.balance.lock().unwrap_or_else(|p| p.into_inner());
+        if *balance >= 1.0 {
+            *balance -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+// ANCHOR_END: retry_budget
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_caps_retries_at_a_share_of_requests() {
+        let budget = RetryBudget::new(0.2, 100.0);
+        let mut retries = 0;
+        for _ in 0..1000 {
+            budget.deposit();
+            if budget.try_withdraw() {
+                retries += 1;
+            }
+        }
+        // 10 tokens of credit plus 0.2 for each of 1000 requests (give or
+        // take one for floating-point sums).
+        assert!((209..=210).contains(&retries), "{retries}");
+    }
+}
