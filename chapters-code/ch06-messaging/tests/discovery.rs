@@ -53,19 +53,6 @@ async fn place(orders: &TestServer, book_id: i64) -> Value {
         .unwrap()
 }
 
-async fn status(orders: &TestServer, id: &Value) -> String {
-    let order: Value = reqwest::Client::new()
-        .get(orders.url(&format!("/v1/orders/{id}")))
-        .header("x-bookshop-user", "ada")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    order["status"].as_str().unwrap_or_default().to_owned()
-}
-
 // ANCHOR: inventory_moves
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_carry_on_when_inventory_comes_back_elsewhere() {
@@ -122,7 +109,9 @@ async fn orders_carry_on_when_inventory_comes_back_elsewhere() {
     common::eventually(
         Duration::from_secs(15),
         "the pending order finishes",
-        || async { status(&orders, &waiting["id"]).await == "confirmed" },
+        || async {
+            common::order_status(orders.base_url(), "ada", &waiting["id"]).await == "confirmed"
+        },
     )
     .await;
     assert_eq!(common::stock(inventory.base_url(), 2).await, 9, "sold once");

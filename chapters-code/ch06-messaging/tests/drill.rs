@@ -200,17 +200,8 @@ impl Shop {
         common::notification_kinds(self.notifications.base_url(), "demo", order_id).await
     }
 
-    async fn status(&self, http: &reqwest::Client, order_id: i64) -> String {
-        let order: Value = http
-            .get(self.orders.url(&format!("/v1/orders/{order_id}")))
-            .header("x-bookshop-user", "demo")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        order["status"].as_str().unwrap().to_owned()
+    async fn status(&self, order_id: i64) -> String {
+        common::order_status(self.orders.base_url(), "demo", order_id).await
     }
 }
 
@@ -305,7 +296,7 @@ async fn a_broker_restart_loses_no_event_and_duplicates_none() {
     // `order.cancelled`, across the restart.
     let mut sold: HashMap<i64, i64> = HashMap::new();
     for (id, book) in &orders {
-        match shop.status(&http, *id).await.as_str() {
+        match shop.status(*id).await.as_str() {
             "confirmed" => *sold.entry(*book).or_default() += 1,
             "cancelled" => {}
             other => panic!("order {id} is still {other}"),

@@ -254,3 +254,18 @@ pub async fn notification_kinds(base: &str, customer: &str, order_id: i64) -> Ve
     kinds.sort_unstable();
     kinds
 }
+
+/// The status of order `order_id` as `customer` sees it at the orders
+/// service at `base` (empty if the answer has none).
+pub async fn order_status(base: &str, customer: &str, order_id: impl std::fmt::Display) -> String {
+    let order: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/v1/orders/{order_id}"))
+        .header("x-bookshop-user", customer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    order["status"].as_str().unwrap_or_default().to_owned()
+}
