@@ -96,6 +96,10 @@ start() {
     printf '$ %s\n' "$2"
     SESSION_EXEC=1 setsid bash -c "$2" >"$SESSION_LOGS/$name.log" 2>&1 &
     session_pids[$name]=$!
+    # Out of this shell's job table: a program the session kills on
+    # purpose (`kill -9` in chapter 3) must not make this shell print
+    # "Killed" into whatever command it runs next. `stop` polls the pid.
+    disown "$!"
     echo 0 >"$SESSION_LOGS/.$name.shown"
 }
 
@@ -103,6 +107,7 @@ start() {
 start_quietly() {
     SESSION_EXEC=1 setsid bash -c "$2" >"$SESSION_LOGS/$1.log" 2>&1 &
     session_pids[$1]=$!
+    disown "$!"
     echo 0 >"$SESSION_LOGS/.$1.shown"
 }
 
@@ -160,7 +165,6 @@ stop() {
         echo "session: $name did not stop within 30 s of SIG$signal; killing it" >&2
         kill -s KILL -- "-$pid" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null || true
     unset "session_pids[$name]"
 }
 
