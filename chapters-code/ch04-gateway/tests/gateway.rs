@@ -93,6 +93,7 @@ async fn world() -> World {
     world_with(Limits {
         rate_burst: 1000,
         rate_per_second: 1000.0,
+        users_per_address: 5,
         cors_origin: Some(BROWSER_ORIGIN.to_owned()),
         body_limit: 4096,
         breaker_threshold: 3,
@@ -482,6 +483,34 @@ async fn every_bad_token_is_a_401() {
     }
     // ANCHOR_END: bad_tokens
 }
+
+// ANCHOR: forged_tokens
+#[tokio::test]
+async fn forged_tokens_are_slowed_down_before_any_signature_check() {
+    let world = world_with(Limits {
+        rate_burst: 4,
+        rate_per_second: 0.1,
+        users_per_address: 2,
+        ..Limits::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = http
+            .get(world.gateway.url("/api/orders"))
+            .bearer_auth("forged.token.value")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    // One address may send 2 users' worth (2 × 4) before the gateway
+    // stops looking at its tokens at all.
+    assert_eq!(statuses[..8], [401; 8], "{statuses:?}");
+    assert_eq!(statuses[8..], [429; 4], "{statuses:?}");
+}
+// ANCHOR_END: forged_tokens
 
 // ANCHOR: forwarded_headers
 #[tokio::test]

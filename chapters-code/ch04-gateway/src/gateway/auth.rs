@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use ch01_autonomy::problem::Problem;
 use ch02_communication::catalog_client::Locate;
 use jsonwebtoken::jwk::JwkSet;
@@ -16,6 +19,37 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 pub use crate::caller::USER_HEADER;
+
+use super::routes::Resolved;
+
+// ANCHOR: layer
+/// Who the token proved the caller to be, for the layers after
+/// [`authenticate`] (the rate limit, forwarding as `x-bookshop-user`).
+#[derive(Debug, Clone)]
+pub struct VerifiedUser(pub Arc<str>);
+
+/// On a route that needs a token: verifies it, or answers 401.
+pub async fn authenticate(
+    State(verifier): State<Arc<Verifier>>,
+    Resolved(route): Resolved,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if route.auth {
+        let authorization = request.headers().get(header::AUTHORIZATION);
+        match verifier.verify(authorization).await {
+            Ok(user) => {
+                request.extensions_mut().insert(VerifiedUser(user.into()));
+            }
+            Err(err) => {
+                return (StatusCode::UNAUTHORIZED, [challenge()], Problem::from(err))
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+// ANCHOR_END: layer
 
 // ANCHOR: claims
 /// Who issues the tokens this gateway accepts, and for whom they are.

@@ -5,9 +5,13 @@
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{Response, StatusCode};
+use axum::http::{Method, Response, StatusCode};
+use axum::middleware::Next;
 use http_body_util::BodyExt;
+
+use super::routes::Resolved;
 
 /// Larger responses stream through, uncached.
 pub const MAX_CACHED_BODY: u64 = 256 * 1024;
@@ -99,6 +103,36 @@ impl ResponseCache {
     }
     // ANCHOR_END: store
 }
+
+// ANCHOR: layer
+/// Shared answers only: an anonymous GET on a route with a cache TTL is
+/// answered from the cache when it can be, and its answer kept if HTTP
+/// allows; everything else passes through untouched.
+pub async fn serve_from_cache(
+    State(cache): State<ResponseCache>,
+    Resolved(route): Resolved,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let ttl = match route.cache_ttl_secs {
+        Some(ttl)
+            if request.method() == Method::GET
+                && !route.auth
+                && !request.headers().contains_key(header::AUTHORIZATION) =>
+        {
+            Duration::from_secs(ttl)
+        }
+        _ => return next.run(request).await,
+    };
+    // The upstream path and query, as the route layer rewrote them.
+    let key = format!("{} {}", route.service, request.uri());
+    if let Some(hit) = cache.get(&key).await {
+        return hit;
+    }
+    let response = next.run(request).await;
+    cache.store(key, ttl, response).await
+}
+// ANCHOR_END: layer
 
 // ANCHOR: shareable
 /// How long a response may be kept in a shared cache, if at all: a 200

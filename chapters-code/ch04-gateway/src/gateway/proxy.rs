@@ -58,17 +58,17 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 // ANCHOR_END: hop_by_hop
 
 // ANCHOR: forward
-/// Sends `request` to `base` (e.g. `http://127.0.0.1:8002`) at
-/// `path_and_query`, as `user` if the gateway verified one.
+/// Sends `request` to `base` (e.g. `http://127.0.0.1:8002`), at the path
+/// it carries, as `user` if the gateway verified one.
 pub async fn forward(
     client: &HttpClient,
     base: &str,
-    path_and_query: &str,
     mut request: Request<Body>,
     peer: SocketAddr,
     user: Option<&str>,
     timeout: Duration,
 ) -> Result<Response<Body>, Problem> {
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let uri: Uri = format!("{}{path_and_query}", base.trim_end_matches('/'))
         .parse()
         .map_err(|_| Problem::internal())?;

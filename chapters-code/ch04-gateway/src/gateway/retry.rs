@@ -3,7 +3,15 @@
 //! by hand to show the arithmetic; `tower`'s retry middleware has the same
 //! idea as `TpsBudget`.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::forward::{Attempt, Tried};
 
 // ANCHOR: retry_budget
 /// Retries may add at most `ratio` extra load: every request deposits
@@ -42,6 +50,44 @@ impl RetryBudget {
     }
 }
 // ANCHOR_END: retry_budget
+
+// ANCHOR: layer
+/// A GET or HEAD that failed on one instance goes to another one not
+/// tried yet, while the budget pays; when none is left, the client gets
+/// the last failure. Anything else is sent once.
+pub async fn retry_idempotent(
+    State(budget): State<Arc<RetryBudget>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    budget.deposit();
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let mut request = Request::from_parts(parts.clone(), body);
+    let mut tried = Tried::default();
+    let mut last_failure: Option<Response> = None;
+    loop {
+        // `Next` is the rest of the stack; each attempt runs a copy of it.
+        let response = next.clone().run(request).await;
+        let failed_on = match response.extensions().get::<Attempt>() {
+            Some(Attempt::Failed { instance_id }) => instance_id.clone(),
+            Some(Attempt::NoInstanceLeft) => return last_failure.unwrap_or(response),
+            Some(Attempt::Answered) | None => return response,
+        };
+        if !budget.try_withdraw() {
+            return response;
+        }
+        tracing::info!(instance = %failed_on, "retrying on another instance");
+        tried.0.push(failed_on);
+        last_failure = Some(response);
+        // The same request again, without a body: a GET's is never replayed.
+        request = Request::from_parts(parts.clone(), Body::empty());
+        request.extensions_mut().insert(tried.clone());
+    }
+}
+// ANCHOR_END: layer
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,15 @@
 //! The route table: which public path goes to which service, and with
 //! which rules. Read from TOML, so operators change routes without a build.
+//! Its layer, [`resolve`], is the first decision a request meets.
 
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ch01_autonomy::problem::Problem;
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: route
@@ -41,10 +50,15 @@ pub struct RateLimit {
 }
 // ANCHOR_END: route
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct RouteTable {
-    #[serde(rename = "route")]
-    pub routes: Vec<Route>,
+    pub routes: Vec<Arc<Route>>,
+}
+
+/// The file's shape: `[[route]]` tables.
+#[derive(Deserialize)]
+struct RouteFile {
+    route: Vec<Route>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +72,7 @@ pub enum RouteError {
 /// Where a request goes: the route and the upstream path (with query).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target<'a> {
-    pub route: &'a Route,
+    pub route: &'a Arc<Route>,
     pub path_and_query: String,
 }
 
@@ -91,15 +105,17 @@ auth = true
 
 impl RouteTable {
     pub fn parse(text: &str) -> Result<Self, RouteError> {
-        let table: RouteTable = toml::from_str(text)?;
-        if let Some(bad) = table
-            .routes
+        let file: RouteFile = toml::from_str(text)?;
+        if let Some(bad) = file
+            .route
             .iter()
             .find(|r| !r.prefix.starts_with('/') || r.prefix.ends_with('/'))
         {
             return Err(RouteError::BadPrefix(bad.prefix.clone()));
         }
-        Ok(table)
+        Ok(Self {
+            routes: file.route.into_iter().map(Arc::new).collect(),
+        })
     }
 
     // ANCHOR: resolve
@@ -138,12 +154,76 @@ impl RouteTable {
             .is_none_or(|methods| methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
     }
 
+    /// The route table as operators wrote it (`GET /gateway/routes`).
+    pub fn listing(&self) -> Vec<Route> {
+        self.routes
+            .iter()
+            .map(|route| Route::clone(route))
+            .collect()
+    }
+
     /// The services the routes name, each once.
     pub fn services(&self) -> Vec<String> {
         let mut services: Vec<String> = self.routes.iter().map(|r| r.service.clone()).collect();
         services.sort();
         services.dedup();
         services
+    }
+}
+
+// ANCHOR: layer
+/// The route a request matched, for the layers after [`resolve`].
+#[derive(Debug, Clone)]
+pub struct Resolved(pub Arc<Route>);
+
+/// Finds the request's route and rewrites its path to the upstream's
+/// (`/api/catalog/books?q=rust` becomes `/v1/books?q=rust`). A path no
+/// route matches is a 404, a method the route does not take a 405.
+pub async fn resolve(
+    State(table): State<Arc<RouteTable>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let uri = request.uri();
+    let Some(target) = table.resolve(uri.path(), uri.query()) else {
+        let path = uri.path();
+        return Problem::not_found(format!("no route for {path}")).into_response();
+    };
+    if !RouteTable::allows(target.route, request.method().as_str()) {
+        return method_not_allowed(uri, target.route);
+    }
+    let route = target.route.clone();
+    let Ok(upstream_uri) = Uri::try_from(target.path_and_query) else {
+        return Problem::internal().into_response();
+    };
+    *request.uri_mut() = upstream_uri;
+    request.extensions_mut().insert(Resolved(route));
+    next.run(request).await
+}
+// ANCHOR_END: layer
+
+/// A layer below [`resolve`] takes the route as an argument: `Resolved(route): Resolved`.
+impl<S: Send + Sync> FromRequestParts<S> for Resolved {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Resolved>().cloned().ok_or_else(|| {
+            // A mistake in the stack's order, not the client's.
+            tracing::error!("a gateway layer runs before the route is resolved");
+            Problem::internal().into_response()
+        })
+    }
+}
+
+fn method_not_allowed(uri: &Uri, route: &Route) -> Response {
+    let allowed = route.methods.clone().unwrap_or_default().join(", ");
+    let problem = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} takes only {allowed} through the gateway", uri.path()),
+    );
+    match HeaderValue::from_str(&allowed) {
+        Ok(allow) => ([(header::ALLOW, allow)], problem).into_response(),
+        Err(_) => problem.into_response(),
     }
 }
 
