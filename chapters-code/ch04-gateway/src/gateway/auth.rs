@@ -21,6 +21,7 @@ use serde::Deserialize;
 pub use crate::caller::USER_HEADER;
 
 use super::routes::Resolved;
+use super::verified::VerifiedTokens;
 
 // ANCHOR: layer
 /// Who the token proved the caller to be, for the layers after
@@ -39,7 +40,7 @@ pub async fn authenticate(
         let authorization = request.headers().get(header::AUTHORIZATION);
         match verifier.verify(authorization).await {
             Ok(user) => {
-                request.extensions_mut().insert(VerifiedUser(user.into()));
+                request.extensions_mut().insert(VerifiedUser(user));
             }
             Err(err) => {
                 return (StatusCode::UNAUTHORIZED, [challenge()], Problem::from(err))
@@ -64,6 +65,7 @@ pub const EXPECTED_AUDIENCE: &str = "bookshop";
 #[derive(Debug, Deserialize)]
 struct AccessClaims {
     sub: String,
+    exp: u64,
 }
 // ANCHOR_END: claims
 /// How often an unknown `kid` may trigger a JWKS download.
@@ -96,6 +98,8 @@ pub struct Verifier {
     /// an unknown `kid` while a fetch runs wait for it, then look again.
     last_refresh: tokio::sync::Mutex<Option<Instant>>,
     validation: Validation,
+    /// Tokens that passed every check, until they expire.
+    verified: VerifiedTokens,
 }
 
 impl Verifier {
@@ -116,17 +120,21 @@ impl Verifier {
             keys: RwLock::new(HashMap::new()),
             last_refresh: tokio::sync::Mutex::new(None),
             validation,
+            verified: VerifiedTokens::new(),
         }
     }
     // ANCHOR_END: verifier
 
     // ANCHOR: verify
     /// The verified subject of the `Authorization` header.
-    pub async fn verify(&self, authorization: Option<&HeaderValue>) -> Result<String, AuthError> {
+    pub async fn verify(&self, authorization: Option<&HeaderValue>) -> Result<Arc<str>, AuthError> {
         let token = authorization
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(AuthError::Missing)?;
+        if let Some(user) = self.verified.user(token).await {
+            return Ok(user);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(AuthError::Malformed);
@@ -142,7 +150,11 @@ impl Verifier {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &key, &self.validation)
             .map_err(|err| AuthError::Invalid(err.to_string()))?
             .claims;
-        Ok(claims.sub)
+        let user: Arc<str> = claims.sub.into();
+        self.verified
+            .remember(token, user.clone(), claims.exp)
+            .await;
+        Ok(user)
     }
     // ANCHOR_END: verify
 
@@ -180,6 +192,7 @@ impl Verifier {
                 if let Ok(mut keys) = self.keys.write() {
                     *keys = fresh;
                 }
+                self.verified.forget_all();
             }
             Err(err) => tracing::warn!(%err, %url, "cannot fetch identity's keys"),
         }

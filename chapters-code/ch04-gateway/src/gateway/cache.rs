@@ -2,6 +2,7 @@
 //! moka does the storage (bounded by bytes, evicting the least used);
 //! the HTTP rules about *what* may be cached are written out here.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -109,7 +110,7 @@ impl ResponseCache {
 /// answered from the cache when it can be, and its answer kept if HTTP
 /// allows; everything else passes through untouched.
 pub async fn serve_from_cache(
-    State(cache): State<ResponseCache>,
+    State(cache): State<Arc<ResponseCache>>,
     Resolved(route): Resolved,
     request: Request,
     next: Next,

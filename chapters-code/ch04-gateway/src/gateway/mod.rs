@@ -15,6 +15,7 @@ pub mod ratelimit;
 pub mod retry;
 pub mod routes;
 pub mod upstreams;
+pub mod verified;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,9 +26,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{any, get};
+use axum::routing::get;
 use axum::{Json, Router};
 use ch01_autonomy::health;
 use ch01_autonomy::server;
@@ -136,7 +138,7 @@ pub struct Gateway {
     routes: Arc<RouteTable>,
     limiters: Arc<Limiters>,
     verifier: Arc<Verifier>,
-    cache: ResponseCache,
+    cache: Arc<ResponseCache>,
     retry_budget: Arc<RetryBudget>,
     forwarder: Arc<Forwarder>,
     cors_origin: Option<String>,
@@ -166,7 +168,7 @@ impl Gateway {
             )),
             routes: Arc::new(routes),
             verifier: Arc::new(Verifier::new(identity)),
-            cache: ResponseCache::new(),
+            cache: Arc::new(ResponseCache::new()),
             retry_budget: Arc::new(RetryBudget::new(0.2, 100.0)),
             forwarder: Arc::new(Forwarder {
                 upstreams,
@@ -197,11 +199,9 @@ impl Gateway {
             .layer(from_fn_with_state(verifier, authenticate)) // auth.rs
             .layer(from_fn_with_state(limiters, limit_by_client)) // ratelimit.rs
             .layer(from_fn_with_state(cache, serve_from_cache)) // cache.rs
-            .layer(from_fn_with_state(retry_budget, retry_idempotent)); // retry.rs
-        let api = Router::new()
-            .route("/api/{*rest}", any(forward)) // forward.rs
-            .with_state(forwarder)
-            .layer(stack);
+            .layer(from_fn_with_state(retry_budget, retry_idempotent)) // retry.rs
+            .service(forward.with_state(forwarder)); // forward.rs
+        let api = Router::new().route_service("/api/{*rest}", stack);
         self.around(api)
     }
     // ANCHOR_END: router
