@@ -599,6 +599,38 @@ async fn a_body_over_the_limit_is_413_before_any_upstream_sees_it() {
 }
 
 #[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413_and_no_instance_is_blamed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let world = world().await; // a body limit of 4 096 bytes, breakers open after 3
+    let token = demo_token(&world).await;
+    // Chunked: no Content-Length for the edge to refuse up front.
+    let chunk = "x".repeat(1000);
+    let mut request = format!(
+        "POST /api/orders HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    for _ in 0..10 {
+        request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    request.push_str("0\r\n\r\n");
+    for _ in 0..3 {
+        let mut stream = tokio::net::TcpStream::connect(world.gateway.addr())
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+    }
+    assert_eq!(
+        breaker_state(&world, "orders-1").await.as_deref(),
+        Some("closed"),
+        "three oversized bodies are not three failures of orders"
+    );
+}
+
+#[tokio::test]
 async fn a_cors_preflight_from_the_allowed_origin_is_answered() {
     let world = world().await;
     let client = reqwest::Client::new();

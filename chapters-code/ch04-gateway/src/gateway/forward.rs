@@ -68,9 +68,12 @@ pub async fn forward(
     let client = &forwarder.client;
     let (address, user) = (&instance.address, user.as_deref());
     let result = proxy::forward(client, address, request, peer, user, timeout).await;
-    let failed = result
-        .as_ref()
-        .map_or(true, |response| response.status().is_server_error());
+    // A 5xx, a timeout or no connection is the instance's failure; a body
+    // that ran past the limit is the client's.
+    let failed = match &result {
+        Ok(response) => response.status().is_server_error(),
+        Err(problem) => problem.status_code().is_server_error(),
+    };
     forwarder.upstreams.report(&instance.instance_id, failed);
     answer(result, instance.instance_id, failed)
 }

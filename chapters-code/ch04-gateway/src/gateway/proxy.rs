@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Request, Response, StatusCode, Uri};
 use ch01_autonomy::problem::Problem;
+use http_body_util::LengthLimitError;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -98,6 +99,14 @@ pub async fn forward(
     let answer = tokio::time::timeout(timeout, client.request(request)).await;
     let mut response = match answer {
         Ok(Ok(response)) => response.map(Body::new),
+        // A streamed body has no length to check up front: the edge's
+        // limit cuts it off mid-send. The client's fault, not the instance's.
+        Ok(Err(err)) if ran_past_the_limit(&err) => {
+            return Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body grew past this gateway's limit while it streamed",
+            ));
+        }
         Ok(Err(err)) => {
             tracing::warn!(%err, %base, "upstream failed");
             return Err(Problem::new(
@@ -116,6 +125,19 @@ pub async fn forward(
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
     // ANCHOR_END: forward_send
+}
+
+/// Whether sending failed because the request's body ran past the edge's
+/// limit (`Limited`'s error, somewhere in the chain of causes).
+fn ran_past_the_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(error) = cause {
+        if error.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 #[cfg(test)]
