@@ -73,11 +73,16 @@ pub async fn forward(
     let uri: Uri = format!("{}{path_and_query}", base.trim_end_matches('/'))
         .parse()
         .map_err(|_| Problem::internal())?;
-    let original_host = request.headers().get(header::HOST).cloned();
     *request.uri_mut() = uri;
-    let headers = request.headers_mut();
+    rewrite_headers(request.headers_mut(), peer, user);
+    send(client, base, request, timeout).await
+}
+
+/// The request's headers as the upstream should see them.
+fn rewrite_headers(headers: &mut HeaderMap, peer: SocketAddr, user: Option<&str>) {
+    let original_host = headers.get(header::HOST).cloned();
     strip_hop_by_hop(headers);
-    headers.remove(header::HOST); // the client sets the upstream's
+    headers.remove(header::HOST); // hyper sets the upstream's
     headers.remove(USER_HEADER); // only the gateway may say who this is
     if let Some(user) = user.and_then(|u| HeaderValue::from_str(u).ok()) {
         headers.insert(USER_HEADER, user);
@@ -93,9 +98,18 @@ pub async fn forward(
     if let Some(host) = original_host {
         headers.insert("x-forwarded-host", host);
     }
-    // ANCHOR_END: forward
+}
+// ANCHOR_END: forward
 
-    // ANCHOR: forward_send
+// ANCHOR: forward_send
+/// Sends the rewritten request under the route's timeout; the answer comes
+/// back with its own hop-by-hop headers stripped.
+async fn send(
+    client: &HttpClient,
+    base: &str,
+    request: Request<Body>,
+    timeout: Duration,
+) -> Result<Response<Body>, Problem> {
     let answer = tokio::time::timeout(timeout, client.request(request)).await;
     let mut response = match answer {
         Ok(Ok(response)) => response.map(Body::new),
@@ -124,8 +138,8 @@ pub async fn forward(
     };
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
-    // ANCHOR_END: forward_send
 }
+// ANCHOR_END: forward_send
 
 /// Whether sending failed because the request's body ran past the edge's
 /// limit (`Limited`'s error, somewhere in the chain of causes).
