@@ -12,6 +12,7 @@ use axum::http::{Method, Response, StatusCode};
 use axum::middleware::Next;
 use http_body_util::BodyExt;
 
+use super::edge::declared_length;
 use super::routes::Resolved;
 
 /// Larger responses stream through, uncached.
@@ -141,11 +142,7 @@ pub async fn serve_from_cache(
 /// `no-store` or `no-cache`; `max-age` can shorten the route's TTL.
 fn shareable_for(response: &Response<Body>, route_ttl: Duration) -> Option<Duration> {
     let headers = response.headers();
-    let small = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|len| len <= MAX_CACHED_BODY);
+    let small = declared_length(headers).is_some_and(|len| len <= MAX_CACHED_BODY);
     if response.status() != StatusCode::OK
         || !small
         || headers.contains_key(header::VARY)

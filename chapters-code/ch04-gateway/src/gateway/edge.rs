@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ch01_autonomy::problem::Problem;
@@ -21,12 +21,7 @@ pub async fn limit_body(
     request: Request,
     next: Next,
 ) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if let Some(length) = declared
+    if let Some(length) = declared_length(request.headers())
         && length > limit
     {
         let detail = format!("the body is {length} bytes; this gateway forwards at most {limit}");
@@ -38,3 +33,11 @@ pub async fn limit_body(
         .await
 }
 // ANCHOR_END: layer
+
+/// The body's length as `Content-Length` declares it, if it does.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+}
