@@ -16,7 +16,8 @@ use crate::services::ServiceSpec;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// The services' log filter unless `RUST_LOG` says otherwise.
-const QUIET_LOGS: &str = "info,sqlx=warn,tower_http=warn";
+/// (Chapter 7's line per request is `ch07_operations::observe`'s.)
+const QUIET_LOGS: &str = "info,sqlx=warn,tower_http=warn,ch07_operations::observe=warn";
 
 struct Running {
     spec: ServiceSpec,

@@ -10,11 +10,8 @@ mod services;
 
 use std::path::PathBuf;
 
-use ch01_autonomy::{server, telemetry};
-use ch03_registry::{registry, services as chapter3};
-use ch04_gateway::{gateway, identity};
-use ch05_soa::payments;
-use ch06_messaging::{inventory, notifications, orders};
+use ch07_operations::services::{Service, run_observed};
+use ch07_operations::telemetry::ENDPOINT_ENV as OTLP_ENDPOINT_ENV;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -59,6 +56,11 @@ struct Cli {
     #[arg(long, env = "BOOKSHOP_ORDERS_PORT", default_value_t = 8003)]
     orders_port: u16,
 
+    /// Send every service's traces to this OpenTelemetry collector (OTLP
+    /// over gRPC, e.g. http://127.0.0.1:4317). Unset: no traces leave.
+    #[arg(long, env = OTLP_ENDPOINT_ENV)]
+    otlp_endpoint: Option<String>,
+
     /// Port of the notifications service.
     #[arg(long, env = "BOOKSHOP_NOTIFICATIONS_PORT", default_value_t = 8006)]
     notifications_port: u16,
@@ -74,45 +76,14 @@ enum ServiceCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum Service {
-    Registry(registry::Config),
-    Identity(identity::ProcessConfig),
-    Gateway(gateway::Config),
-    Inventory(inventory::RegisteredConfig),
-    Payments(payments::RegisteredConfig),
-    Catalog(chapter3::CatalogConfig),
-    Orders(orders::RegisteredConfig),
-    Notifications(notifications::RegisteredConfig),
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.service {
-        Some(ServiceCommand::Service { service }) => {
-            telemetry::init();
-            let shutdown = server::shutdown_signal();
-            match service {
-                Service::Registry(config) => registry::run(config, shutdown).await,
-                Service::Identity(config) => ch05_soa::identity::run(config, shutdown).await,
-                Service::Gateway(config) => gateway::run(config, shutdown).await,
-                // Chapter 6's inventory: releases stock on `order.cancelled`.
-                Service::Inventory(config) => inventory::run_registered(config, shutdown).await,
-                Service::Payments(config) => payments::run_registered(config, shutdown).await,
-                // Chapter 3's catalog: HTTP + gRPC, registering itself.
-                Service::Catalog(config) => {
-                    ch05_soa::catalog::run_registered(config, shutdown).await
-                }
-                // Chapter 6's orders: chapter 5's checkout, its events
-                // published through the outbox, the catalog found through
-                // the registry.
-                Service::Orders(config) => orders::run_registered(config, shutdown).await,
-                Service::Notifications(config) => {
-                    notifications::run_registered(config, shutdown).await
-                }
-            }
-        }
+        // Chapter 7's services: the earlier chapters' code, with trace
+        // context, `/metrics` and traces (when OTEL_EXPORTER_OTLP_ENDPOINT
+        // is set) added to every one.
+        Some(ServiceCommand::Service { service }) => run_observed(service).await,
         None => {
             let ports = services::Ports {
                 registry: cli.registry_port,
@@ -126,7 +97,13 @@ async fn main() -> anyhow::Result<()> {
             };
             // A fresh secret per run: only the services started here may write.
             let registry_token = uuid::Uuid::new_v4().simple().to_string();
-            let plan = services::plan(&cli.data_dir, ports, &registry_token);
+            let mut plan = services::plan(&cli.data_dir, ports, &registry_token);
+            if let Some(endpoint) = cli.otlp_endpoint {
+                for spec in &mut plan {
+                    spec.envs
+                        .push((OTLP_ENDPOINT_ENV.to_owned(), endpoint.clone()));
+                }
+            }
             launcher::run(&cli.data_dir, plan).await
         }
     }

@@ -90,6 +90,28 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     }
     assert_eq!(services["services"], expected, "all seven registered");
 
+    // Chapter 7: every service serves its metrics.
+    for port in [
+        registry_port,
+        identity_port,
+        gateway_port,
+        catalog_port,
+        orders_port,
+        inventory_port,
+        payments_port,
+        notifications_port,
+    ] {
+        let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+            .await
+            .unwrap();
+        assert_eq!(metrics.status(), 200, "/metrics on port {port}");
+        let page = metrics.text().await.unwrap();
+        assert!(
+            page.contains("http_server_requests_total"),
+            "port {port}:\n{page}"
+        );
+    }
+
     // The catalog registered itself; orders finds it through the registry.
     let listing: Value = reqwest::get(format!(
         "http://127.0.0.1:{registry_port}/v1/services/catalog"

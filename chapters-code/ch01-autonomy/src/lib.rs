@@ -11,6 +11,8 @@
 //! - [`server`]: the building blocks every service binary shares: the
 //!   common tower layers (request id, tracing, panics, body limit), the
 //!   fallback for unknown routes, and serving with graceful shutdown.
+//! - [`outgoing`]: what a service passes on when it calls another one:
+//!   nothing here; chapter 7 installs trace context and the request id.
 //! - [`sqlite`]: opening a service's own SQLite database and migrating it.
 //! - [`telemetry`]: `tracing` set up once per process, pretty or JSON.
 //! - [`text`]: what "blank" means, the same in the code and the documents.
@@ -21,6 +23,7 @@
 pub mod catalog;
 pub mod health;
 pub mod json;
+pub mod outgoing;
 pub mod problem;
 pub mod server;
 pub mod sqlite;

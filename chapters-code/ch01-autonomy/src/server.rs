@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -28,7 +29,13 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// From the outside in: a request id (kept if the caller sent one), a
 /// tracing span per request that carries it, the id copied onto the
 /// response, a panic turned into a 500 problem, and a body size limit.
+/// Innermost, whatever a later chapter added to every service (nothing
+/// in this chapter: see [`add_to_every_service`]).
 pub fn with_common_layers(routes: Router, body_limit: usize) -> Router {
+    let routes = match EVERY_SERVICE.get() {
+        Some(add) => add(routes),
+        None => routes,
+    };
     routes
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -46,6 +53,19 @@ pub fn with_common_layers(routes: Router, body_limit: usize) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 // ANCHOR_END: common_layers
+
+// ANCHOR: every_service
+/// Routes and layers a later chapter adds to every service of a process
+/// (chapter 7: `/metrics`, trace context, request metrics). Set once at
+/// start-up; until then nothing is added.
+static EVERY_SERVICE: OnceLock<fn(Router) -> Router> = OnceLock::new();
+
+/// Adds `add` to every router [`with_common_layers`] builds from now on.
+/// Returns `false` (and changes nothing) if something was added before.
+pub fn add_to_every_service(add: fn(Router) -> Router) -> bool {
+    EVERY_SERVICE.set(add).is_ok()
+}
+// ANCHOR_END: every_service
 
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let request_id = request

@@ -1,7 +1,10 @@
 //! The catalog over gRPC with tonic: every book in one `GetPrices` call.
 
-use tonic::Code;
+use ch01_autonomy::outgoing;
+use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Extensions};
+use tracing::Instrument as _;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -54,16 +57,22 @@ impl GrpcCatalog {
 
     // ANCHOR: grpc_lookup
     pub async fn lookup(&self, ids: &[i64]) -> Result<PriceList, CatalogError> {
-        let request = GetPricesRequest {
+        let message = GetPricesRequest {
             book_ids: ids.to_vec(),
         };
+        // gRPC metadata is HTTP/2 headers: what travels with every call
+        // (chapter 7's trace context) goes in as it does for reqwest.
         // Clones of a tonic client share one HTTP/2 connection.
         let mut client = self.client_for(&base_url(self.locator.as_ref())?)?;
-        let response = client
-            .get_prices(request)
-            .await
-            .map_err(status_error)?
-            .into_inner();
+        let response = async {
+            let metadata = MetadataMap::from_headers(outgoing::headers());
+            let request = tonic::Request::from_parts(metadata, Extensions::default(), message);
+            client.get_prices(request).await
+        }
+        .instrument(outgoing::call_span("catalog", "GetPrices"))
+        .await
+        .map_err(status_error)?
+        .into_inner();
         let mut found = std::collections::HashMap::new();
         for price in response.prices {
             // proto3 has no required fields: a missing price decodes as 0

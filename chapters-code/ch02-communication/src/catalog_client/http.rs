@@ -3,8 +3,11 @@
 
 use futures_util::future::try_join_all;
 use reqwest::StatusCode;
+use tracing::Instrument as _;
 
 use std::sync::Arc;
+
+use ch01_autonomy::outgoing;
 
 use super::{CatalogBook, CatalogError, ClientConfig, Locate, PriceList, base_url};
 
@@ -45,12 +48,16 @@ impl HttpCatalog {
     /// `Ok(None)` is "no such book": an answer, not a failure.
     async fn book(&self, base: &str, id: i64) -> Result<Option<CatalogBook>, CatalogError> {
         let url = format!("{base}/v1/books/{id}");
-        let response = self
-            .client
-            .get(&url)
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let response = async {
+            self.client
+                .get(&url)
+                .headers(outgoing::headers())
+                .send()
+                .await
+        }
+        .instrument(outgoing::call_span("catalog", "GET"))
+        .await
+        .map_err(transport_error)?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => {

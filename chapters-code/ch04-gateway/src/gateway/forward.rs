@@ -9,7 +9,9 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use ch01_autonomy::outgoing;
 use ch01_autonomy::problem::Problem;
+use tracing::Instrument as _;
 
 use super::auth::VerifiedUser;
 use super::proxy::{self, HttpClient};
@@ -67,7 +69,10 @@ pub async fn forward(
         .map_or(proxy::UPSTREAM_TIMEOUT, Duration::from_millis);
     let client = &forwarder.client;
     let (address, user) = (&instance.address, user.as_deref());
-    let result = proxy::forward(client, address, request, peer, user, timeout).await;
+    let span = outgoing::call_span(&route.service, request.method().as_str());
+    let result = proxy::forward(client, address, request, peer, user, timeout)
+        .instrument(span)
+        .await;
     // A 5xx, a timeout or no connection is the instance's failure; a body
     // that ran past the limit is the client's.
     let failed = match &result {

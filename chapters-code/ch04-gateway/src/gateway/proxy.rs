@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Request, Response, StatusCode, Uri};
+use ch01_autonomy::outgoing;
 use ch01_autonomy::problem::Problem;
 use http_body_util::LengthLimitError;
 use hyper_util::client::legacy::Client;
@@ -77,6 +78,9 @@ pub async fn forward(
     rewrite_headers(request.headers_mut(), peer, user);
     send(client, base, request, timeout).await
 }
+// ANCHOR_END: forward
+
+// ANCHOR: rewrite
 
 /// The request's headers as the upstream should see them.
 fn rewrite_headers(headers: &mut HeaderMap, peer: SocketAddr, user: Option<&str>) {
@@ -98,8 +102,9 @@ fn rewrite_headers(headers: &mut HeaderMap, peer: SocketAddr, user: Option<&str>
     if let Some(host) = original_host {
         headers.insert("x-forwarded-host", host);
     }
+    outgoing::add_to(headers); // from chapter 7: the gateway's trace context
 }
-// ANCHOR_END: forward
+// ANCHOR_END: rewrite
 
 // ANCHOR: forward_send
 /// Sends the rewritten request under the route's timeout; the answer comes

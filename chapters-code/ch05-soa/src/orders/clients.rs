@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 
+use ch01_autonomy::outgoing;
 use ch01_autonomy::problem::Problem;
 use ch02_communication::catalog_client::Locate;
 
@@ -65,11 +67,15 @@ impl Provider {
             .locate()
             .ok_or_else(|| CallError::Unavailable(format!("no {} instance is known", self.name)))?;
         let url = format!("{}{path}", base.trim_end_matches('/'));
-        let mut request = self.client.post(&url);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|err| {
+        let send = async {
+            let mut request = self.client.post(&url).headers(outgoing::headers());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            request.send().await
+        };
+        let span = outgoing::call_span(self.name, "POST");
+        let response = send.instrument(span).await.map_err(|err| {
             CallError::Unavailable(format!("{} did not answer: {err}", self.name))
         })?;
         let status = response.status();

@@ -1,0 +1,168 @@
+//! One order placed through the gateway is ONE trace: every hop's span is
+//! received by an OTLP collector inside this test, shares the trace id,
+//! has its caller's span as parent, and has the right kind.
+
+mod common;
+
+use std::time::Duration;
+
+use fake_opentelemetry_collector::{ExportedSpan, FakeCollectorServer};
+
+/// Spans as they arrive, drained until `found` is satisfied or 20 s pass.
+async fn collect_until(
+    collector: &mut FakeCollectorServer,
+    found: impl Fn(&[ExportedSpan]) -> bool,
+) -> Vec<ExportedSpan> {
+    let mut spans = Vec::new();
+    for _ in 0..100 {
+        spans.extend(
+            collector
+                .exported_spans(1, Duration::from_millis(200))
+                .await,
+        );
+        if found(&spans) {
+            break;
+        }
+    }
+    spans
+}
+
+struct Trace<'a>(Vec<&'a ExportedSpan>);
+
+impl<'a> Trace<'a> {
+    /// The one span of `kind` named `name` in this trace.
+    fn one(&self, kind: &str, name: &str) -> &'a ExportedSpan {
+        let matching: Vec<_> = self
+            .0
+            .iter()
+            .copied()
+            .filter(|s| s.kind == kind && s.name == name)
+            .collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "one {kind} span {name:?} in {:#?}",
+            self.names()
+        );
+        matching[0]
+    }
+
+    /// The span in this trace that `child` names as its parent.
+    fn parent_of(&self, child: &ExportedSpan) -> &'a ExportedSpan {
+        let parent = self.0.iter().find(|s| s.span_id == child.parent_span_id);
+        parent.unwrap_or_else(|| panic!("{:?} has no parent in {:#?}", child.name, self.names()))
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|s| format!("{} {}", s.kind, s.name))
+            .collect()
+    }
+}
+
+/// An attribute's value: the collector keeps each one as the `Debug` of
+/// an OTLP `AnyValue` (`Some(AnyValue { value: Some(StringValue("…")) })`).
+fn attr(span: &ExportedSpan, key: &str) -> Option<String> {
+    let raw = span.attributes.get(key)?;
+    let start = raw.find("Value(")? + "Value(".len();
+    let end = raw[start..].find(')')? + start;
+    Some(raw[start..end].trim_matches('"').to_owned())
+}
+
+fn assert_child(child: &ExportedSpan, parent: &ExportedSpan) {
+    assert_eq!(
+        child.parent_span_id, parent.span_id,
+        "{:?} should be a child of {:?}",
+        child.name, parent.name
+    );
+}
+
+const SERVER: &str = "SPAN_KIND_SERVER";
+const CLIENT: &str = "SPAN_KIND_CLIENT";
+
+#[tokio::test]
+async fn an_order_through_the_gateway_is_one_trace() {
+    let mut collector = FakeCollectorServer::start().await.unwrap();
+    let endpoint = collector.endpoint();
+    let shop = common::Shop::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ])
+    .await;
+    let token = shop.demo_token().await;
+    let (request_id, order) = shop.place_order(&token).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    let order_id = order["id"].clone();
+
+    let spans = collect_until(&mut collector, |spans| {
+        spans
+            .iter()
+            .any(|s| s.name == "POST /v1/reservations/{order_id}/confirm")
+            && spans.iter().any(|s| s.name == "POST /v1/payments")
+    })
+    .await;
+    // ANCHOR: hops
+    // The gateway's server span for this request is the root.
+    let root = spans
+        .iter()
+        .find(|s| {
+            s.kind == SERVER
+                && s.name == "POST /api/{*rest}"
+                && attr(s, "request_id").as_ref() == Some(&request_id)
+        })
+        .unwrap_or_else(|| panic!("no gateway span for {request_id} in {spans:#?}"));
+    assert_eq!(root.parent_span_id, "", "the gateway starts the trace");
+    let trace = Trace(
+        spans
+            .iter()
+            .filter(|s| s.trace_id == root.trace_id)
+            .collect(),
+    );
+
+    // gateway → orders
+    let to_orders = trace.one(CLIENT, "POST orders");
+    assert_child(to_orders, root);
+    let orders = trace.one(SERVER, "POST /v1/orders");
+    assert_child(orders, to_orders);
+    assert_eq!(
+        attr(orders, "request_id"),
+        Some(request_id),
+        "the request id travels"
+    );
+    // orders → catalog, inventory (reserve, confirm), payments: each a
+    // client span of orders', each served under it.
+    for (call, served) in [
+        ("GET catalog", "GET /v1/books/{id}"),
+        ("POST inventory", "POST /v1/reservations"),
+        ("POST inventory", "POST /v1/reservations/{order_id}/confirm"),
+        ("POST payments", "POST /v1/payments"),
+    ] {
+        let server = trace.one(SERVER, served);
+        let client = trace.parent_of(server);
+        assert_eq!(
+            (client.kind.as_str(), client.name.as_str()),
+            (CLIENT, call),
+            "{served}"
+        );
+        assert_child(client, orders);
+        let status = attr(server, "http.response.status_code").unwrap_or_default();
+        assert!(status.starts_with('2'), "{served} answered {status}");
+    }
+    // ANCHOR_END: hops
+
+    // Orders' log line for the request carries the trace's ids.
+    let logged = shop.orders.logs().into_iter().find(|line| {
+        line.contains("\"served\"") && line.contains(&format!("\"trace_id\":\"{}\"", root.trace_id))
+    });
+    let logged = logged
+        .unwrap_or_else(|| panic!("no log line with the trace id: {:#?}", shop.orders.logs()));
+    assert!(
+        logged.contains(&format!("\"span_id\":\"{}\"", orders.span_id)),
+        "{logged}"
+    );
+
+    let kinds = shop.notifications(&token, &order_id, 2).await;
+    assert_eq!(kinds, ["order.confirmed", "order.placed"]);
+    shop.clean_up().await;
+}
