@@ -78,6 +78,15 @@ fn assert_child(child: &ExportedSpan, parent: &ExportedSpan) {
     );
 }
 
+/// The gateway's server span for the request that got `request_id`.
+fn gateway_span<'a>(spans: &'a [ExportedSpan], request_id: &str) -> Option<&'a ExportedSpan> {
+    spans.iter().find(|s| {
+        s.kind == SERVER
+            && s.name == "POST /api/{*rest}"
+            && attr(s, "request_id").as_deref() == Some(request_id)
+    })
+}
+
 const SERVER: &str = "SPAN_KIND_SERVER";
 const CLIENT: &str = "SPAN_KIND_CLIENT";
 
@@ -95,22 +104,15 @@ async fn an_order_through_the_gateway_is_one_trace() {
     assert_eq!(order["status"], "confirmed", "{order}");
     let order_id = order["id"].clone();
 
+    // Each process sends its spans on its own schedule: wait for all 11.
     let spans = collect_until(&mut collector, |spans| {
-        spans
-            .iter()
-            .any(|s| s.name == "POST /v1/reservations/{order_id}/confirm")
-            && spans.iter().any(|s| s.name == "POST /v1/payments")
+        gateway_span(spans, &request_id)
+            .is_some_and(|root| spans.iter().filter(|s| s.trace_id == root.trace_id).count() >= 11)
     })
     .await;
     // ANCHOR: hops
     // The gateway's server span for this request is the root.
-    let root = spans
-        .iter()
-        .find(|s| {
-            s.kind == SERVER
-                && s.name == "POST /api/{*rest}"
-                && attr(s, "request_id").as_ref() == Some(&request_id)
-        })
+    let root = gateway_span(&spans, &request_id)
         .unwrap_or_else(|| panic!("no gateway span for {request_id} in {spans:#?}"));
     assert_eq!(root.parent_span_id, "", "the gateway starts the trace");
     let trace = Trace(
