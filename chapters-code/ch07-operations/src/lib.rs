@@ -10,6 +10,8 @@
 //! - [`observe`]: a span and the RED metrics (rate, errors, duration) for
 //!   every request, labelled by route template.
 //! - [`metrics`]: the Prometheus recorder and `GET /metrics`.
+//! - [`scrape_targets`]: the registry's instances as Prometheus targets
+//!   (HTTP service discovery).
 //! - [`telemetry`]: one `init` per process: logs (with trace ids),
 //!   OpenTelemetry export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the
 //!   metrics recorder, and the hooks.
@@ -18,6 +20,7 @@
 
 pub mod metrics;
 pub mod observe;
+pub mod scrape_targets;
 pub mod services;
 pub mod telemetry;
 pub mod trace_context;

@@ -47,7 +47,8 @@ impl Service {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         match self {
-            Self::Registry(config) => registry::run(config, shutdown).await,
+            // Chapter 3's registry, serving Prometheus's targets too.
+            Self::Registry(config) => crate::scrape_targets::run_registry(config, shutdown).await,
             Self::Identity(config) => ch05_soa::identity::run(config, shutdown).await,
             Self::Gateway(config) => gateway::run(config, shutdown).await,
             // Chapter 6's inventory: releases stock on `order.cancelled`.

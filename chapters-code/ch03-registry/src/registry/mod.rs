@@ -71,7 +71,14 @@ impl App {
     }
 
     pub fn router(&self) -> Router {
-        server::with_common_layers(http::router(self.state.clone()), 16 * 1024)
+        self.router_with(Router::new())
+    }
+
+    /// The registry's routes plus `extra` (a later chapter's), under the
+    /// same common layers.
+    pub fn router_with(&self, extra: Router) -> Router {
+        let routes = http::router(self.state.clone()).merge(extra);
+        server::with_common_layers(routes, 16 * 1024)
     }
 }
 

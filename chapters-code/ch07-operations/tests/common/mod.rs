@@ -23,6 +23,7 @@ pub struct Shop {
     pub notifications: ServiceProcess,
     pub gateway: ServiceProcess,
     names: Vec<String>,
+    env: Env,
     _dbs: Vec<TempDb>,
 }
 
@@ -98,10 +99,23 @@ impl Shop {
             notifications,
             gateway,
             names,
+            env,
             _dbs: dbs,
         };
         shop.wait_until_the_gateway_finds_everyone().await;
         shop
+    }
+
+    /// One more catalog instance, registered like the first (its own
+    /// database, seeded the same way).
+    pub async fn start_catalog(&self, db: &TempDb) -> ServiceProcess {
+        let args = vec![
+            "--database-url".to_owned(),
+            db.url(),
+            "--registry-url".to_owned(),
+            self.registry.base_url().to_owned(),
+        ];
+        start("catalog", args, &self.env).await
     }
 
     /// The gateway learns instances from the registry's watch: wait until

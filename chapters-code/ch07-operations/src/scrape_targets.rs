@@ -1,0 +1,76 @@
+//! The registry as Prometheus's source of targets: every registered
+//! instance, in the format of Prometheus's HTTP service discovery.
+//!
+//! Prometheus asks `GET /v1/prometheus/targets` every few seconds, so an
+//! instance that registers is scraped without touching Prometheus's
+//! configuration, and one that expires is dropped.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use ch01_autonomy::server;
+use ch03_registry::registry::{self, Store};
+use serde::Serialize;
+
+/// One group of targets with the labels they share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetGroup {
+    pub targets: Vec<String>,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Labels {
+    pub service: String,
+    pub instance_id: String,
+}
+
+// ANCHOR: targets
+/// Every live instance as a target: `host:port` (Prometheus adds the
+/// scheme and `/metrics`), labelled with its service and instance id.
+pub fn targets(store: &Store) -> Vec<TargetGroup> {
+    let mut groups = Vec::new();
+    for service in store.services().into_keys() {
+        for instance in store.snapshot(&service).instances {
+            let address = instance.address.trim_start_matches("http://");
+            groups.push(TargetGroup {
+                targets: vec![address.trim_end_matches('/').to_owned()],
+                labels: Labels {
+                    service: service.clone(),
+                    instance_id: instance.instance_id,
+                },
+            });
+        }
+    }
+    groups
+}
+// ANCHOR_END: targets
+
+/// `GET /v1/prometheus/targets`.
+pub fn routes(store: Arc<Store>) -> Router {
+    Router::new()
+        .route("/v1/prometheus/targets", get(list))
+        .with_state(store)
+}
+
+async fn list(State(store): State<Arc<Store>>) -> Json<Vec<TargetGroup>> {
+    Json(targets(&store))
+}
+
+/// Chapter 3's registry process, serving Prometheus's targets too.
+pub async fn run_registry(
+    config: registry::Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if config.token.trim().is_empty() {
+        anyhow::bail!("the registry token must not be empty (--token or REGISTRY_TOKEN)");
+    }
+    let listener = server::bind(config.listen, "REGISTRY_LISTEN").await?;
+    let app = registry::App::new(&config.token);
+    let router = app.router_with(routes(app.store().clone()));
+    server::serve(listener, router, app.on_shutdown(shutdown)).await?;
+    Ok(())
+}
