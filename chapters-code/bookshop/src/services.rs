@@ -146,6 +146,9 @@ pub fn plan(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 // in the registry.
                 "--registry-url".to_owned(),
                 registry_url.clone(),
+                // Chapter 7: new events go out as soon as they commit.
+                "--relay-wake".to_owned(),
+                "commit".to_owned(),
             ],
             envs: token.clone(),
             // Straight to orders, on the trusted side of the gateway: the

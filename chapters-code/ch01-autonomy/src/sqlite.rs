@@ -8,6 +8,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 
 use crate::problem::Problem;
 
@@ -102,3 +104,22 @@ fn create_parent_dir(file: &Path) -> Result<(), DbError> {
         source,
     })
 }
+
+// ANCHOR: commits
+/// Rung after a commit that someone in this process may be waiting for
+/// (from chapter 7, orders' new events: the relay publishes them at once
+/// instead of at its next poll). Nobody listening costs nothing.
+static COMMITTED: Notify = Notify::const_new();
+
+/// Wakes every task waiting in [`next_commit`]. Call it after the
+/// transaction has committed, never before: a woken reader must see it.
+pub fn announce_commit() {
+    COMMITTED.notify_waiters();
+}
+
+/// Completes at the next [`announce_commit`]. Call `enable()` on it before
+/// looking for work, so a commit made while you look is not missed.
+pub fn next_commit() -> Notified<'static> {
+    COMMITTED.notified()
+}
+// ANCHOR_END: commits

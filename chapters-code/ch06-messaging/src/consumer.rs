@@ -231,13 +231,16 @@ async fn process<H: Handler>(
     delivery: Delivery,
 ) -> Result<(), ConsumeError> {
     let outcome = match serde_json::from_slice::<Envelope>(&delivery.data) {
-        Ok(event) => handler.handle(&event).await,
+        Ok(event) => handler
+            .handle(&event)
+            .await
+            .inspect(|()| aged(config, &event)),
         Err(err) => Err(HandlerError::Malformed(format!(
             "not an event envelope: {err}"
         ))),
     };
     match outcome {
-        Ok(()) => {}
+        Ok(()) => counted(config, &delivery, "handled"),
         Err(HandlerError::Malformed(reason)) => {
             tracing::warn!(%reason, "dead-lettering a malformed message");
             dead_letter(config, channel, &delivery, &reason).await?;
@@ -289,9 +292,37 @@ async fn retry(
     delivery: &Delivery,
     attempts: u32,
 ) -> Result<(), ConsumeError> {
+    counted(config, delivery, "retried");
     let properties = with_header(delivery, ATTEMPTS_HEADER, AMQPValue::LongUInt(attempts));
     publish_confirmed(channel, "", &config.queue, &delivery.data, properties).await
 }
+
+// ANCHOR: counted
+/// Counts a delivery by what became of it (`handled`, `retried`,
+/// `dead_lettered`), and the broker's redeliveries (a consumer died or
+/// lost its channel holding it). Through the `metrics` facade: nothing
+/// happens until a process installs a recorder (chapter 7).
+fn counted(config: &ConsumerConfig, delivery: &Delivery, outcome: &'static str) {
+    let queue = config.queue.clone();
+    metrics::counter!("consumer_deliveries_total", "queue" => queue.clone(), "outcome" => outcome)
+        .increment(1);
+    if delivery.redelivered {
+        metrics::counter!("consumer_redeliveries_total", "queue" => queue).increment(1);
+    }
+}
+
+/// How long after it happened an event was handled here: for
+/// notifications, order committed → notification committed.
+fn aged(config: &ConsumerConfig, event: &Envelope) {
+    let Ok(happened) = event.time.parse::<jiff::Timestamp>() else {
+        return;
+    };
+    let age = jiff::Timestamp::now()
+        .duration_since(happened)
+        .as_secs_f64();
+    metrics::histogram!("event_age_seconds", "queue" => config.queue.clone()).record(age.max(0.0));
+}
+// ANCHOR_END: counted
 
 /// To the dead-letter queue, with the reason.
 async fn dead_letter(
@@ -300,6 +331,7 @@ async fn dead_letter(
     delivery: &Delivery,
     reason: &str,
 ) -> Result<(), ConsumeError> {
+    counted(config, delivery, "dead_lettered");
     let properties = with_header(
         delivery,
         REASON_HEADER,

@@ -14,7 +14,7 @@ use ch05_soa::background::BackgroundTasks;
 use ch05_soa::orders::{self as chapter5, App, Extensions, StockRelease};
 
 use crate::broker::BrokerFlags;
-use crate::outbox::relay::{self, RelayConfig};
+use crate::outbox::relay::{self, RelayConfig, Wake};
 use crate::outbox::{MIGRATOR, Outbox};
 
 /// What chapter 6 adds to chapter 5's orders' command line.
@@ -34,6 +34,12 @@ pub struct EventFlags {
         default_value = "event"
     )]
     pub stock_release: StockRelease,
+
+    /// What wakes the relay when the outbox is empty: only its poll, every
+    /// 50 ms (`poll`), or also each commit of a new event (`commit`,
+    /// chapter 7), with the poll kept as a safety net.
+    #[arg(long, env = "ORDERS_RELAY_WAKE", value_enum, default_value = "poll")]
+    pub relay_wake: Wake,
 }
 
 #[derive(Debug, Clone, clap::Parser)]
@@ -81,7 +87,10 @@ async fn serve(
     let outbox = Outbox::open(&config.orders.database_url)
         .await
         .context("cannot open the outbox")?;
-    let relay = RelayConfig::from_flags(&events.broker);
+    let relay = RelayConfig {
+        wake: events.relay_wake,
+        ..RelayConfig::from_flags(&events.broker)
+    };
     let tasks = BackgroundTasks::new();
     tasks.spawn("outbox relay", |stop| relay::run(outbox, relay, stop));
     let retry = Duration::from_millis(config.saga_retry_ms);

@@ -11,7 +11,7 @@ use ch02_communication::orders::OrderStore;
 use ch02_communication::orders::model::{NewLine, NewOrder};
 use ch05_soa::orders::store::{self as orders_store, Outcome, SagaStore, Step};
 use ch06_messaging::events::Envelope;
-use ch06_messaging::outbox::relay::{self, RelayConfig};
+use ch06_messaging::outbox::relay::{self, RelayConfig, Wake};
 use ch06_messaging::outbox::{MIGRATOR, Outbox};
 use ch06_messaging::topology::Topology;
 use futures_util::StreamExt;
@@ -256,6 +256,38 @@ async fn the_relay_publishes_exactly_the_pending_events() {
     relay.await.unwrap();
     listener.delete().await;
 }
+
+// ANCHOR: woken
+/// Chapter 7: with `Wake::Commit`, a committed event goes out at once,
+/// although the relay's poll here is a minute.
+#[tokio::test]
+async fn a_relay_woken_on_commit_does_not_wait_for_its_poll() {
+    let orders = orders_db().await;
+    let topology = test_topology();
+    let mut listener = listen(topology.clone()).await;
+    let mut config = RelayConfig::new(testkit::amqp::amqp_addr().await.unwrap());
+    config.topology = topology;
+    config.idle = Duration::from_secs(60);
+    config.wake = Wake::Commit;
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(relay::run(
+        orders.outbox.clone(),
+        config,
+        relay_stop.clone(),
+    ));
+    // The first order is published by the relay's first look; after it,
+    // the outbox is empty and the relay asleep for a minute.
+    place(&orders).await;
+    listener.take(1, Duration::from_secs(10)).await;
+    until_sent(&orders.outbox).await;
+
+    place(&orders).await;
+    listener.take(1, Duration::from_secs(5)).await;
+    relay_stop.cancel();
+    relay.await.unwrap();
+    listener.delete().await;
+}
+// ANCHOR_END: woken
 
 /// A TCP proxy to the broker that a test can cut and restore: a broker
 /// outage without stopping the broker every other test uses.

@@ -5,7 +5,7 @@
 //! `histogram!`, `gauge!`); until a recorder is installed those calls do
 //! nothing, so a library can record without knowing who collects.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode, header};
@@ -15,6 +15,22 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 use crate::observe::status_class;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+// ANCHOR: collectors
+/// Something that sets gauges from state it can read at any time (the
+/// registry's instances, say), run just before each scrape is rendered.
+pub type Collector = Box<dyn Fn() + Send + Sync>;
+
+static COLLECTORS: Mutex<Vec<Collector>> = Mutex::new(Vec::new());
+
+/// Runs `collect` before every render of `/metrics` in this process.
+pub fn collect_before_render(collect: Collector) {
+    COLLECTORS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(collect);
+}
+// ANCHOR_END: collectors
 
 /// Requests served, by route template, method and status class.
 pub const REQUESTS: &str = "http_server_requests_total";
@@ -46,6 +62,9 @@ pub fn install() -> Result<(), BuildError> {
 pub async fn render() -> impl IntoResponse {
     let body = match HANDLE.get() {
         Some(handle) => {
+            for collect in COLLECTORS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                collect();
+            }
             handle.run_upkeep();
             handle.render()
         }

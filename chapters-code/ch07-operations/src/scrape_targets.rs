@@ -5,8 +5,9 @@
 //! instance that registers is scraped without touching Prometheus's
 //! configuration, and one that expires is dropped.
 
+use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::routing::get;
@@ -60,6 +61,23 @@ async fn list(State(store): State<Arc<Store>>) -> Json<Vec<TargetGroup>> {
     Json(targets(&store))
 }
 
+// ANCHOR: instance_gauges
+/// `registry_instances{service}`, read from the store at each scrape; a
+/// service whose last instance left drops to 0 instead of vanishing.
+fn instance_gauges(store: Arc<Store>) -> crate::metrics::Collector {
+    let seen = Mutex::new(BTreeSet::new());
+    Box::new(move || {
+        let live = store.services();
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.extend(live.keys().cloned());
+        for service in seen.iter() {
+            let count = live.get(service).copied().unwrap_or(0);
+            metrics::gauge!("registry_instances", "service" => service.clone()).set(count as f64);
+        }
+    })
+}
+// ANCHOR_END: instance_gauges
+
 /// Chapter 3's registry process, serving Prometheus's targets too.
 pub async fn run_registry(
     config: registry::Config,
@@ -70,6 +88,7 @@ pub async fn run_registry(
     }
     let listener = server::bind(config.listen, "REGISTRY_LISTEN").await?;
     let app = registry::App::new(&config.token);
+    crate::metrics::collect_before_render(instance_gauges(app.store().clone()));
     let router = app.router_with(routes(app.store().clone()));
     server::serve(listener, router, app.on_shutdown(shutdown)).await?;
     Ok(())

@@ -173,7 +173,7 @@ async fn prometheus_finds_every_service_through_the_registry() {
         .await
         .unwrap();
     let groups = rules["data"]["groups"].as_array().unwrap();
-    assert_eq!(groups.len(), 3, "{rules}");
+    assert_eq!(groups.len(), 4, "{rules}");
     for group in groups {
         for rule in group["rules"].as_array().unwrap() {
             assert_eq!(rule["health"], "ok", "{rule}");

@@ -122,6 +122,7 @@ impl OrderStore {
             .await?;
         }
         tx.commit().await?;
+        sqlite::announce_commit(); // chapter 7: the relay's wake-up call
         let created = self.get(id).await?.ok_or(sqlx::Error::RowNotFound)?;
         Ok(CreateOutcome::Created(created))
     }

@@ -54,11 +54,19 @@ impl ResponseCache {
 
     /// A fresh cached answer for `key`, marked as a hit.
     pub async fn get(&self, key: &str) -> Option<Response<Body>> {
-        let entry = self.entries.get(key).await?;
+        let lookups = |result: &'static str| {
+            metrics::counter!("gateway_cache_lookups_total", "result" => result).increment(1);
+        };
+        let Some(entry) = self.entries.get(key).await else {
+            lookups("miss");
+            return None;
+        };
         if entry.expires <= Instant::now() {
             self.entries.invalidate(key).await;
+            lookups("miss");
             return None;
         }
+        lookups("hit");
         let mut response = Response::new(Body::from(entry.body));
         *response.status_mut() = entry.status;
         *response.headers_mut() = entry.headers;

@@ -155,7 +155,7 @@ pub async fn limit_by_address(
 ) -> Response {
     match limiters.per_address.check(&peer.ip(), Instant::now()) {
         Ok(()) => next.run(request).await,
-        Err(wait) => too_many_requests(wait),
+        Err(wait) => too_many_requests("address", wait),
     }
 }
 
@@ -178,12 +178,14 @@ pub async fn limit_by_client(
         .unwrap_or(&limiters.per_client);
     match limiter.check(&client, Instant::now()) {
         Ok(()) => next.run(request).await,
-        Err(wait) => too_many_requests(wait),
+        Err(wait) => too_many_requests("client", wait),
     }
 }
 // ANCHOR_END: layers
 
-fn too_many_requests(wait: Duration) -> Response {
+/// A 429 with `Retry-After`, counted by the limit that refused it.
+fn too_many_requests(limit: &'static str, wait: Duration) -> Response {
+    metrics::counter!("gateway_rate_limited_total", "limit" => limit).increment(1);
     let seconds = u32::try_from(wait.as_secs() + 1).unwrap_or(u32::MAX);
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,

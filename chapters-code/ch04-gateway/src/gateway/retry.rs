@@ -77,9 +77,9 @@ pub async fn retry_idempotent(
             Some(Attempt::Answered) | None => return response,
         };
         if !budget.try_withdraw() {
-            return response;
+            return counted("budget_spent", response);
         }
-        tracing::info!(instance = %failed_on, "retrying on another instance");
+        retrying(&failed_on);
         tried.0.push(failed_on);
         last_failure = Some(response);
         // The same request again, without a body: a GET's is never replayed.
@@ -88,6 +88,18 @@ pub async fn retry_idempotent(
     }
 }
 // ANCHOR_END: layer
+
+/// Logged and counted: a retry the budget allowed.
+fn retrying(failed_on: &str) {
+    tracing::info!(instance = %failed_on, "retrying on another instance");
+    metrics::counter!("gateway_retries_total", "outcome" => "retried").increment(1);
+}
+
+/// Counted: a failed attempt that was not retried, and why.
+fn counted(outcome: &'static str, response: Response) -> Response {
+    metrics::counter!("gateway_retries_total", "outcome" => outcome).increment(1);
+    response
+}
 
 #[cfg(test)]
 mod tests {

@@ -73,11 +73,16 @@ impl Upstreams {
 
     /// How a request to `instance_id` went, for its breaker.
     pub fn report(&self, instance_id: &str, failed: bool) {
+        let now = Instant::now();
         if failed {
-            self.breakers.failure(instance_id, Instant::now());
+            self.breakers.failure(instance_id, now);
         } else {
             self.breakers.success(instance_id);
         }
+        // 1 while the breaker keeps requests away from the instance.
+        let open = !self.breakers.available(instance_id, now);
+        metrics::gauge!("gateway_breaker_open", "instance_id" => instance_id.to_owned())
+            .set(f64::from(u8::from(open)));
     }
 
     /// Every breaker's state, for `GET /gateway/breakers`.

@@ -190,6 +190,8 @@ impl SagaStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        sqlite::announce_commit(); // chapter 7: the relay's wake-up call
+        metrics::counter!("checkout_sagas_total", "outcome" => status).increment(1);
         Ok(())
     }
     // ANCHOR_END: finish

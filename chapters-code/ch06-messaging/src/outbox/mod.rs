@@ -22,6 +22,8 @@ pub struct PendingEvent {
     pub event_id: String,
     pub routing_key: String,
     pub envelope: String,
+    /// When the change it reports committed (RFC 3339, UTC).
+    pub created_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +42,7 @@ impl Outbox {
     /// The oldest `limit` events not yet confirmed by the broker.
     pub async fn pending(&self, limit: u32) -> Result<Vec<PendingEvent>, StoreError> {
         Ok(sqlx::query_as::<_, PendingEvent>(
-            "SELECT id, event_id, routing_key, envelope FROM outbox \
+            "SELECT id, event_id, routing_key, envelope, created_at FROM outbox \
              WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
         )
         .bind(limit)

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Outbox, PendingEvent};
 use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::topology::Topology;
+use ch01_autonomy::sqlite;
 use ch05_soa::background::sleep_unless_stopped;
 
 /// How the relay runs.
@@ -27,6 +28,8 @@ pub struct RelayConfig {
     pub batch: u32,
     /// How long to sleep when the outbox is empty.
     pub idle: Duration,
+    /// Whether a commit in this process ends that sleep early.
+    pub wake: Wake,
     /// The longest wait between reconnection attempts.
     pub max_backoff: Duration,
 }
@@ -38,6 +41,7 @@ impl RelayConfig {
             topology: Topology::default(),
             batch: 100,
             idle: Duration::from_millis(50),
+            wake: Wake::Poll,
             max_backoff: Duration::from_secs(5),
         }
     }
@@ -50,6 +54,20 @@ impl RelayConfig {
         }
     }
 }
+
+// ANCHOR: wake
+/// What ends the relay's sleep when the outbox is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Wake {
+    /// Only the clock: a new event waits up to `idle` (this chapter).
+    #[default]
+    Poll,
+    /// Also a commit announced in this process
+    /// ([`announce_commit`](ch01_autonomy::sqlite::announce_commit)), with
+    /// the clock as the safety net (chapter 7).
+    Commit,
+}
+// ANCHOR_END: wake
 
 /// Why a connected session of the relay ended.
 #[derive(Debug, thiserror::Error)]
@@ -99,21 +117,61 @@ async fn session(
     backoff: &mut Duration,
     stop: &CancellationToken,
 ) -> Result<(), RelayError> {
+    // Before each attempt to connect, so that while the broker is away the
+    // backlog gauges keep growing instead of showing the last good look.
+    let oldest = outbox.pending(1).await?;
+    record_backlog(outbox, &oldest, 1).await;
     let (connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     config.topology.declare_exchanges(&channel).await?;
     tracing::info!("relay connected to the broker");
     *backoff = FIRST_BACKOFF; // the next outage starts waiting short again
+    // ANCHOR: session_wake
     while !stop.is_cancelled() {
+        // Listening before looking: a commit made while we look still wakes us.
+        let mut commit = std::pin::pin!(sqlite::next_commit());
+        commit.as_mut().enable();
         let events = outbox.pending(config.batch).await?;
+        record_backlog(outbox, &events, config.batch).await;
         if events.is_empty() {
-            sleep_unless_stopped(config.idle, stop).await;
+            match config.wake {
+                Wake::Poll => {
+                    sleep_unless_stopped(config.idle, stop).await;
+                }
+                Wake::Commit => {
+                    tokio::select! {
+                        _ = sleep_unless_stopped(config.idle, stop) => {}
+                        () = commit => {}
+                    }
+                }
+            }
             continue;
         }
         publish_batch(outbox, &channel, &config.topology, &events).await?;
     }
+    // ANCHOR_END: session_wake
     close(&connection, &channel).await;
     Ok(())
 }
+
+// ANCHOR: backlog
+/// The outbox's backlog as gauges (chapter 7 alerts on them): how many
+/// events wait, and how long the oldest has waited. Counting costs a
+/// query, so only when the batch is full and more may wait.
+async fn record_backlog(outbox: &Outbox, events: &[PendingEvent], batch: u32) {
+    let waiting = match events.len() {
+        n if n < batch as usize => i64::try_from(n).unwrap_or(i64::MAX),
+        _ => outbox.pending_count().await.unwrap_or(i64::MAX),
+    };
+    let oldest = events
+        .first()
+        .and_then(|event| event.created_at.parse::<jiff::Timestamp>().ok())
+        .map_or(0.0, |at| {
+            jiff::Timestamp::now().duration_since(at).as_secs_f64()
+        });
+    metrics::gauge!("outbox_pending_events").set(waiting as f64);
+    metrics::gauge!("outbox_oldest_pending_age_seconds").set(oldest.max(0.0));
+}
+// ANCHOR_END: backlog
 
 // ANCHOR: publish_batch
 // ANCHOR: publish_all
@@ -164,6 +222,7 @@ async fn publish_batch(
         }
     }
     outbox.mark_sent(&sent).await?;
+    metrics::counter!("outbox_published_total").increment(sent.len() as u64);
     if sent.len() < events.len() {
         // Do not spin on events nobody can take yet.
         tokio::time::sleep(Duration::from_millis(500)).await;

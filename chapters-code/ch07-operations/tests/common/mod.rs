@@ -85,7 +85,9 @@ impl Shop {
         let catalog = start("catalog", registered(&dbs[1]), &env).await;
         let inventory = start("inventory", registered(&dbs[2]), &env).await;
         let payments = start("payments", registered(&dbs[3]), &env).await;
-        let orders = start("orders", registered(&dbs[4]), &env).await;
+        let mut orders_args = registered(&dbs[4]);
+        orders_args.extend(["--relay-wake".to_owned(), "commit".to_owned()]);
+        let orders = start("orders", orders_args, &env).await;
         let notifications = start("notifications", registered(&dbs[5]), &env).await;
         let registry_url = vec!["--registry-url".to_owned(), registry.base_url().to_owned()];
         let gateway = start("gateway", registry_url, &env).await;
