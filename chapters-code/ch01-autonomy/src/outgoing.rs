@@ -10,18 +10,38 @@ use std::sync::OnceLock;
 
 use axum::http::HeaderMap;
 
-static PROPAGATOR: OnceLock<fn(&mut HeaderMap)> = OnceLock::new();
+// ANCHOR: propagator
+/// How context travels, once a later chapter says so (chapter 7: W3C
+/// trace context and the request id).
+#[derive(Debug, Clone, Copy)]
+pub struct Propagator {
+    /// Writes the current context into an outgoing call's headers.
+    pub inject: fn(&mut HeaderMap),
+    /// Makes `span` continue the context that arrived in `headers` (a
+    /// message's, say: HTTP requests have chapter 7's layer for this).
+    pub adopt: fn(&tracing::Span, &HeaderMap),
+}
+// ANCHOR_END: propagator
 
-/// Installs `propagate`, which writes what travels with every outgoing
-/// call. Returns `false` (and changes nothing) if one was installed before.
-pub fn install(propagate: fn(&mut HeaderMap)) -> bool {
-    PROPAGATOR.set(propagate).is_ok()
+static PROPAGATOR: OnceLock<Propagator> = OnceLock::new();
+
+/// Installs `propagator` for the whole process. Returns `false` (and
+/// changes nothing) if one was installed before.
+pub fn install(propagator: Propagator) -> bool {
+    PROPAGATOR.set(propagator).is_ok()
 }
 
 /// Adds the headers that travel with an outgoing call to `headers`.
 pub fn add_to(headers: &mut HeaderMap) {
-    if let Some(propagate) = PROPAGATOR.get() {
-        propagate(headers);
+    if let Some(propagator) = PROPAGATOR.get() {
+        (propagator.inject)(headers);
+    }
+}
+
+/// Makes `span` continue the context in `headers` (nothing until installed).
+pub fn continue_in(span: &tracing::Span, headers: &HeaderMap) {
+    if let Some(propagator) = PROPAGATOR.get() {
+        (propagator.adopt)(span, headers);
     }
 }
 

@@ -1,11 +1,15 @@
 //! Opening a service's own SQLite database: the connection settings every
 //! Bookshop service uses, and its migrations run at start.
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use sqlx::SqliteConnection;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tokio::sync::Notify;
@@ -123,3 +127,27 @@ pub fn next_commit() -> Notified<'static> {
     COMMITTED.notified()
 }
 // ANCHOR_END: commits
+
+// ANCHOR: every_transaction
+/// What a transaction hook returns: statements run on the transaction's
+/// connection before its own.
+pub type BoxedQuery<'c> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+
+/// Statements a later chapter runs at the start of the write transactions
+/// that ask for them (chapter 7: the trace context for the outbox).
+static EVERY_TRANSACTION: OnceLock<fn(&mut SqliteConnection) -> BoxedQuery<'_>> = OnceLock::new();
+
+/// Installs `hook` for this process. Returns `false` (and changes
+/// nothing) if one was installed before.
+pub fn add_to_every_transaction(hook: fn(&mut SqliteConnection) -> BoxedQuery<'_>) -> bool {
+    EVERY_TRANSACTION.set(hook).is_ok()
+}
+
+/// Runs the installed hook, if any, on `connection` (a transaction's).
+pub async fn prepare_transaction(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    match EVERY_TRANSACTION.get() {
+        Some(hook) => hook(connection).await,
+        None => Ok(()),
+    }
+}
+// ANCHOR_END: every_transaction

@@ -18,10 +18,13 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, 
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
+use crate::headers::{self, Kind};
 use crate::topology::Topology;
+use ch01_autonomy::outgoing;
 use ch05_soa::background::sleep_unless_stopped;
 
 /// Header counting how often a message was tried and failed.
@@ -212,7 +215,13 @@ async fn session<H: Handler>(
             }
         };
         match next {
-            Some(delivery) => process(handler, config, &channel, delivery?).await?,
+            Some(delivery) => {
+                let delivery = delivery?;
+                let span = consumer_span(config, &delivery);
+                process(handler, config, &channel, delivery)
+                    .instrument(span)
+                    .await?;
+            }
             None => return Ok(Ended::ByBroker),
         }
     }
@@ -296,6 +305,27 @@ async fn retry(
     let properties = with_header(delivery, ATTEMPTS_HEADER, AMQPValue::LongUInt(attempts));
     publish_confirmed(channel, "", &config.queue, &delivery.data, properties).await
 }
+
+// ANCHOR: consumer_span
+/// A CONSUMER span for handling `delivery`, continuing the trace its
+/// producer put in the message's headers (chapter 7).
+fn consumer_span(config: &ConsumerConfig, delivery: &Delivery) -> tracing::Span {
+    let message_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(|id| id.to_string());
+    let span = headers::message_span(
+        Kind::Consumer(&config.queue),
+        delivery.exchange.as_str(),
+        delivery.routing_key.as_str(),
+        message_id.as_deref().unwrap_or(""),
+    );
+    let carried = headers::from_amqp(delivery.properties.headers().as_ref());
+    outgoing::continue_in(&span, &carried);
+    span
+}
+// ANCHOR_END: consumer_span
 
 // ANCHOR: counted
 /// Counts a delivery by what became of it (`handled`, `retried`,

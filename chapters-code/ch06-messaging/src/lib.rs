@@ -6,6 +6,7 @@
 //! - [`events`]: the envelope every event travels in (CloudEvents names).
 //! - [`topology`]: the exchanges and queues, declared idempotently by the
 //!   side that owns them.
+//! - [`headers`]: context (chapter 7's trace) in a message's headers.
 //! - [`outbox`]: orders' transactional outbox: the event rows written with
 //!   the change they report, and the [`relay`](outbox::relay) that
 //!   publishes them with publisher confirms.
@@ -20,6 +21,7 @@
 pub mod broker;
 pub mod consumer;
 pub mod events;
+pub mod headers;
 pub mod inventory;
 pub mod notifications;
 pub mod orders;

@@ -1,7 +1,7 @@
 //! Telemetry for one service process, set up once at the top of `main`:
 //! logs, traces, metrics, and the hooks that put them in every service.
 
-use ch01_autonomy::{outgoing, server};
+use ch01_autonomy::{outgoing, server, sqlite};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
@@ -49,7 +49,11 @@ pub fn init(service: &str) -> Result<Telemetry, TelemetryError> {
     trace_context::install_propagator();
     metrics::install()?;
     server::add_to_every_service(observe::add_to_service);
-    outgoing::install(trace_context::inject);
+    outgoing::install(outgoing::Propagator {
+        inject: trace_context::inject,
+        adopt: trace_context::adopt,
+    });
+    sqlite::add_to_every_transaction(trace_context::remember_in_transaction);
 
     let traces = tracer_provider(service)?;
     let export = traces.as_ref().map(|provider| {

@@ -8,10 +8,13 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 use ch01_autonomy::server::REQUEST_ID;
+use ch01_autonomy::sqlite::BoxedQuery;
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry::{Context, global};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use sqlx::SqliteConnection;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 /// The request id, kept in the OpenTelemetry [`Context`] beside the span.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +53,52 @@ pub fn inject(headers: &mut HeaderMap) {
     }
 }
 // ANCHOR_END: inject
+
+/// Makes `span` continue the context in `headers`: a message's, whose
+/// producer span is then the span's parent.
+pub fn adopt(span: &tracing::Span, headers: &HeaderMap) {
+    // Fails only when traces are not exported; then there is nothing to join.
+    let _ = span.set_parent(extract(headers));
+}
+
+// ANCHOR: remember
+/// Keeps the current `traceparent` for the outbox rows this transaction
+/// writes: a TEMP table holds it, and a TEMP trigger (both this
+/// connection's own) copies it into each new row. The outbox's own
+/// triggers, in chapter 6's migration, never learn of it.
+pub fn remember_in_transaction(connection: &mut SqliteConnection) -> BoxedQuery<'_> {
+    let mut headers = HeaderMap::new();
+    inject(&mut headers);
+    let traceparent = headers
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Box::pin(async move {
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS trace_context (traceparent TEXT)")
+            .execute(&mut *connection)
+            .await?;
+        sqlx::query("DELETE FROM temp.trace_context")
+            .execute(&mut *connection)
+            .await?;
+        sqlx::query("INSERT INTO temp.trace_context (traceparent) VALUES (?1)")
+            .bind(traceparent)
+            .execute(&mut *connection)
+            .await?;
+        // Only where there is an outbox; elsewhere creating it fails, and
+        // that is fine. (A trigger's UPDATE names its table unqualified.)
+        let trigger = sqlx::query(
+            "CREATE TEMP TRIGGER IF NOT EXISTS outbox_trace_context \
+             AFTER INSERT ON main.outbox BEGIN \
+             UPDATE outbox SET traceparent = (SELECT traceparent FROM trace_context) \
+             WHERE id = NEW.id; END",
+        );
+        if let Err(err) = trigger.execute(&mut *connection).await {
+            tracing::debug!(%err, "no outbox to keep the trace context for");
+        }
+        Ok(())
+    })
+}
+// ANCHOR_END: remember
 
 /// The trace and span ids of `context`, as logs and tests print them
 /// (`None` when it holds no valid span).

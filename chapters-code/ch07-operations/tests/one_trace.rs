@@ -8,23 +8,28 @@ use std::time::Duration;
 
 use fake_opentelemetry_collector::{ExportedSpan, FakeCollectorServer};
 
-/// Spans as they arrive, drained until `found` is satisfied or 20 s pass.
+/// Adds spans to `spans` as they arrive, until `found` is satisfied or
+/// 20 s pass.
 async fn collect_until(
     collector: &mut FakeCollectorServer,
+    spans: &mut Vec<ExportedSpan>,
     found: impl Fn(&[ExportedSpan]) -> bool,
-) -> Vec<ExportedSpan> {
-    let mut spans = Vec::new();
+) {
     for _ in 0..100 {
+        if found(spans) {
+            return;
+        }
         spans.extend(
             collector
                 .exported_spans(1, Duration::from_millis(200))
                 .await,
         );
-        if found(&spans) {
-            break;
-        }
     }
-    spans
+}
+
+/// How many spans share `root`'s trace.
+fn in_trace(spans: &[ExportedSpan], root: &ExportedSpan) -> usize {
+    spans.iter().filter(|s| s.trace_id == root.trace_id).count()
 }
 
 struct Trace<'a>(Vec<&'a ExportedSpan>);
@@ -42,6 +47,26 @@ impl<'a> Trace<'a> {
             matching.len(),
             1,
             "one {kind} span {name:?} in {:#?}",
+            self.names()
+        );
+        matching[0]
+    }
+
+    /// The one span of `kind` about a message with routing key `key`.
+    fn by_routing_key(&self, kind: &str, key: &str) -> &'a ExportedSpan {
+        let matching: Vec<_> = self
+            .0
+            .iter()
+            .copied()
+            .filter(|s| {
+                s.kind == kind
+                    && attr(s, "messaging.rabbitmq.destination.routing_key").as_deref() == Some(key)
+            })
+            .collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "one {kind} span for {key} in {:#?}",
             self.names()
         );
         matching[0]
@@ -89,6 +114,8 @@ fn gateway_span<'a>(spans: &'a [ExportedSpan], request_id: &str) -> Option<&'a E
 
 const SERVER: &str = "SPAN_KIND_SERVER";
 const CLIENT: &str = "SPAN_KIND_CLIENT";
+const PRODUCER: &str = "SPAN_KIND_PRODUCER";
+const CONSUMER: &str = "SPAN_KIND_CONSUMER";
 
 #[tokio::test]
 async fn an_order_through_the_gateway_is_one_trace() {
@@ -105,9 +132,11 @@ async fn an_order_through_the_gateway_is_one_trace() {
     let order_id = order["id"].clone();
 
     // Each process sends its spans on its own schedule: wait for all 11.
-    let spans = collect_until(&mut collector, |spans| {
-        gateway_span(spans, &request_id)
-            .is_some_and(|root| spans.iter().filter(|s| s.trace_id == root.trace_id).count() >= 11)
+    // Each process sends its spans on its own schedule: wait for all 15
+    // (11 over HTTP, and 2 for each of the order's two events).
+    let mut spans = Vec::new();
+    collect_until(&mut collector, &mut spans, |spans| {
+        gateway_span(spans, &request_id).is_some_and(|root| in_trace(spans, root) >= 15)
     })
     .await;
     // ANCHOR: hops
@@ -128,8 +157,8 @@ async fn an_order_through_the_gateway_is_one_trace() {
     let orders = trace.one(SERVER, "POST /v1/orders");
     assert_child(orders, to_orders);
     assert_eq!(
-        attr(orders, "request_id"),
-        Some(request_id),
+        attr(orders, "request_id").as_ref(),
+        Some(&request_id),
         "the request id travels"
     );
     // orders → catalog, inventory (reserve, confirm), payments: each a
@@ -163,6 +192,28 @@ async fn an_order_through_the_gateway_is_one_trace() {
         logged.contains(&format!("\"span_id\":\"{}\"", orders.span_id)),
         "{logged}"
     );
+
+    // ANCHOR: messages
+    // orders → outbox → relay → RabbitMQ → notifications, still one trace.
+    let exchange = shop.events_exchange();
+    for key in ["order.placed", "order.confirmed"] {
+        let sent = trace.by_routing_key(PRODUCER, key);
+        assert_eq!(sent.name, format!("{exchange} publish"));
+        assert_child(sent, orders); // the transaction that wrote the event
+        assert_eq!(attr(sent, "messaging.system").as_deref(), Some("rabbitmq"));
+        assert_eq!(
+            attr(sent, "messaging.destination.name").as_deref(),
+            Some(exchange)
+        );
+        assert!(attr(sent, "messaging.message.id").is_some_and(|id| !id.is_empty()));
+        let handled = trace.by_routing_key(CONSUMER, key);
+        assert_eq!(
+            handled.name,
+            format!("{} process", shop.notifications_queue())
+        );
+        assert_child(handled, sent);
+    }
+    // ANCHOR_END: messages
 
     let kinds = shop.notifications(&token, &order_id, 2).await;
     assert_eq!(kinds, ["order.confirmed", "order.placed"]);

@@ -92,6 +92,7 @@ impl OrderStore {
 
         // ANCHOR: create_tx
         let mut tx = self.pool.begin().await?;
+        sqlite::prepare_transaction(&mut tx).await?; // chapter 7: trace context
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO orders (customer, status, total_cents, idempotency_key, request_hash) \
              VALUES (?1, 'pending', ?2, ?3, ?4) \

@@ -180,6 +180,7 @@ impl SagaStore {
             Outcome::Cancelled => "cancelled",
         };
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlite::prepare_transaction(&mut tx).await?; // chapter 7: trace context
         sqlx::query("UPDATE orders SET status = ?2 WHERE id = ?1 AND status = 'pending'")
             .bind(order_id)
             .bind(status)

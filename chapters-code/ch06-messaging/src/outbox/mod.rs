@@ -24,6 +24,8 @@ pub struct PendingEvent {
     pub envelope: String,
     /// When the change it reports committed (RFC 3339, UTC).
     pub created_at: String,
+    /// The trace the change was part of, if it was traced (chapter 7).
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ impl Outbox {
     /// The oldest `limit` events not yet confirmed by the broker.
     pub async fn pending(&self, limit: u32) -> Result<Vec<PendingEvent>, StoreError> {
         Ok(sqlx::query_as::<_, PendingEvent>(
-            "SELECT id, event_id, routing_key, envelope, created_at FROM outbox \
+            "SELECT id, event_id, routing_key, envelope, created_at, traceparent FROM outbox \
              WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
         )
         .bind(limit)

@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 use super::{Outbox, PendingEvent};
 use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::topology::Topology;
-use ch01_autonomy::sqlite;
+use ch01_autonomy::{outgoing, sqlite};
+use lapin::types::FieldTable;
+
+use crate::headers::{self, Kind};
 use ch05_soa::background::sleep_unless_stopped;
 
 /// How the relay runs.
@@ -173,6 +176,25 @@ async fn record_backlog(outbox: &Outbox, events: &[PendingEvent], batch: u32) {
 }
 // ANCHOR_END: backlog
 
+// ANCHOR: producer_span
+/// A PRODUCER span for publishing `event`, continuing the trace of the
+/// transaction that wrote it, and the headers that carry the span on in
+/// the message (OpenTelemetry's messaging conventions name the attributes).
+fn producer_span(topology: &Topology, event: &PendingEvent) -> (tracing::Span, FieldTable) {
+    let span = headers::message_span(
+        Kind::Producer,
+        &topology.events,
+        &event.routing_key,
+        &event.event_id,
+    );
+    if let Some(traceparent) = event.traceparent.as_deref() {
+        outgoing::continue_in(&span, &headers::traceparent(traceparent));
+    }
+    let carried = span.in_scope(outgoing::headers);
+    (span, headers::to_amqp(&carried))
+}
+// ANCHOR_END: producer_span
+
 // ANCHOR: publish_batch
 // ANCHOR: publish_all
 /// Publishes a batch, then waits for every confirm. Only events the broker
@@ -185,11 +207,13 @@ async fn publish_batch(
 ) -> Result<(), RelayError> {
     let mut confirms = Vec::with_capacity(events.len());
     for event in events {
+        let (span, trace_headers) = producer_span(topology, event);
         let properties = BasicProperties::default()
             .with_delivery_mode(2) // persistent: written to disk
             .with_content_type("application/cloudevents+json".into())
             .with_message_id(event.event_id.as_str().into())
-            .with_type(event.routing_key.as_str().into());
+            .with_type(event.routing_key.as_str().into())
+            .with_headers(trace_headers);
         let confirm = channel
             .basic_publish(
                 topology.events.as_str().into(),
@@ -202,12 +226,12 @@ async fn publish_batch(
                 properties,
             )
             .await?;
-        confirms.push((event.id, confirm));
+        confirms.push((event.id, confirm, span));
     }
     // ANCHOR_END: publish_all
     // ANCHOR: collect_confirms
     let mut sent = Vec::with_capacity(events.len());
-    for (id, confirm) in confirms {
+    for (id, confirm, _span) in confirms {
         match within("publisher confirm", confirm).await? {
             Confirmation::Ack(None) => sent.push(id),
             Confirmation::Ack(Some(returned)) => {

@@ -201,6 +201,16 @@ impl Shop {
         kinds
     }
 
+    /// The events exchange this test's services publish to.
+    pub fn events_exchange(&self) -> &str {
+        &self.names[0]
+    }
+
+    /// Notifications' queue in this test.
+    pub fn notifications_queue(&self) -> &str {
+        &self.names[2]
+    }
+
     /// Every process, for tests that look at all of them.
     pub fn all(&self) -> [(&'static str, &ServiceProcess); 8] {
         [
