@@ -30,8 +30,24 @@ pub struct Shop {
 /// What a test may set for every process (the OTLP endpoint, say).
 pub type Env = Vec<(String, String)>;
 
-async fn start(service: &str, args: Vec<String>, env: &Env) -> ServiceProcess {
+/// Starts `ch07-service <service>` on 127.0.0.1:0 and waits until ready.
+pub async fn start(service: &str, args: Vec<String>, env: &Env) -> ServiceProcess {
+    start_waiting_for(service, args, env, "/health/ready").await
+}
+
+/// [`start`], waiting only until the process is live (not ready).
+pub async fn start_live(service: &str, args: Vec<String>, env: &Env) -> ServiceProcess {
+    start_waiting_for(service, args, env, "/health/live").await
+}
+
+async fn start_waiting_for(
+    service: &str,
+    args: Vec<String>,
+    env: &Env,
+    ready_path: &str,
+) -> ServiceProcess {
     let mut builder = ServiceProcess::builder(SERVICE)
+        .ready_path(ready_path)
         .arg(service)
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
