@@ -61,6 +61,11 @@ struct Cli {
     #[arg(long, env = OTLP_ENDPOINT_ENV)]
     otlp_endpoint: Option<String>,
 
+    /// Run more catalog instances: `--scale catalog=3` (the extra ones on
+    /// the catalog's port + 100, + 200…, each with its own database).
+    #[arg(long, value_name = "catalog=N", value_parser = services::parse_scale, default_value = "catalog=1")]
+    scale: services::Scale,
+
     /// Port of the notifications service.
     #[arg(long, env = "BOOKSHOP_NOTIFICATIONS_PORT", default_value_t = 8006)]
     notifications_port: u16,
@@ -97,7 +102,7 @@ async fn main() -> anyhow::Result<()> {
             };
             // A fresh secret per run: only the services started here may write.
             let registry_token = uuid::Uuid::new_v4().simple().to_string();
-            let mut plan = services::plan(&cli.data_dir, ports, &registry_token);
+            let mut plan = services::plan(&cli.data_dir, ports, cli.scale, &registry_token);
             if let Some(endpoint) = cli.otlp_endpoint {
                 for spec in &mut plan {
                     spec.envs
