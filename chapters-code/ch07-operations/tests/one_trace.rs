@@ -217,5 +217,84 @@ async fn an_order_through_the_gateway_is_one_trace() {
 
     let kinds = shop.notifications(&token, &order_id, 2).await;
     assert_eq!(kinds, ["order.confirmed", "order.placed"]);
+    // The book shows this trace as the test saw it, with the test's
+    // unique exchange and queue under their everyday names.
+    let (exchange, queue) = (shop.events_exchange(), shop.notifications_queue());
+    let rename = |name: &str| {
+        name.replace(exchange, "bookshop.events")
+            .replace(queue, "notifications.orders")
+    };
+    let rendered = waterfall(&trace, root, &rename);
+    check_or_update_the_book(&rendered);
     shop.clean_up().await;
+}
+
+/// Where the book keeps the waterfall this test draws.
+const BOOK_COPY: &str = "../../book/ch07-operations/one-order-trace.txt";
+
+// ANCHOR: waterfall
+/// The trace as a tree: each span under its parent, children in the order
+/// they started, with its kind, and when it started and how long it took
+/// (milliseconds from the root's start).
+fn waterfall(trace: &Trace<'_>, root: &ExportedSpan, rename: &dyn Fn(&str) -> String) -> String {
+    let mut out = format!(
+        "{:<50} {:<8} {:>7} {:>7}\n",
+        "span", "kind", "at ms", "took ms"
+    );
+    let mut stack = vec![(root, 0)];
+    while let Some((span, depth)) = stack.pop() {
+        let at = span
+            .start_time_unix_nano
+            .saturating_sub(root.start_time_unix_nano);
+        let took = span
+            .end_time_unix_nano
+            .saturating_sub(span.start_time_unix_nano);
+        let (at, took) = (at as f64 / 1e6, took as f64 / 1e6);
+        let kind = span.kind.trim_start_matches("SPAN_KIND_");
+        let name = format!("{}{}", "  ".repeat(depth), rename(&span.name));
+        out.push_str(&format!("{name:<50} {kind:<8} {at:>7.1} {took:>7.1}\n"));
+        let mut children: Vec<_> = trace
+            .0
+            .iter()
+            .filter(|s| s.parent_span_id == span.span_id)
+            .collect();
+        // Latest first onto the stack, so the earliest is drawn next.
+        children.sort_by_key(|s| std::cmp::Reverse(s.start_time_unix_nano));
+        stack.extend(children.into_iter().map(|child| (*child, depth + 1)));
+    }
+    out
+}
+// ANCHOR_END: waterfall
+
+/// The book's copy must have the same spans (timings aside: they differ
+/// from run to run). `UPDATE_BOOK=1` writes this run's over it.
+fn check_or_update_the_book(rendered: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(BOOK_COPY);
+    if std::env::var("UPDATE_BOOK").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, rendered).unwrap();
+        return;
+    }
+    // Each line without its two timings; sorted, since spans that start
+    // at nearly the same moment may swap places.
+    let shape = |text: &str| {
+        let mut lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let indent = line.len() - line.trim_start().len();
+                format!(
+                    "{indent} {}",
+                    fields[..fields.len().saturating_sub(2)].join(" ")
+                )
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    let book = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        shape(&book),
+        shape(rendered),
+        "the book's trace ({BOOK_COPY}) no longer matches: rerun with UPDATE_BOOK=1"
+    );
 }
