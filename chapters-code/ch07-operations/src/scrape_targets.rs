@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use ch01_autonomy::server;
 use ch03_registry::registry::{self, Store};
 use serde::Serialize;
 
@@ -83,13 +82,9 @@ pub async fn run_registry(
     config: registry::Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if config.token.trim().is_empty() {
-        anyhow::bail!("the registry token must not be empty (--token or REGISTRY_TOKEN)");
-    }
-    let listener = server::bind(config.listen, "REGISTRY_LISTEN").await?;
-    let app = registry::App::new(&config.token);
-    crate::metrics::collect_before_render(instance_gauges(app.store().clone()));
-    let router = app.router_with(routes(app.store().clone()));
-    server::serve(listener, router, app.on_shutdown(shutdown)).await?;
-    Ok(())
+    registry::run_with(config, shutdown, |app| {
+        crate::metrics::collect_before_render(instance_gauges(app.store().clone()));
+        routes(app.store().clone())
+    })
+    .await
 }

@@ -16,11 +16,6 @@ fn crate_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// The repository's prometheus.yml, pointed at this test's registry and
 /// scraping every second.
 fn config(registry: &str) -> String {
@@ -36,7 +31,7 @@ fn config(registry: &str) -> String {
 async fn start_prometheus(dir: &Path, registry: &str) -> (Child, String) {
     let config_file = dir.join("prometheus.yml");
     std::fs::write(&config_file, config(registry)).unwrap();
-    let address = format!("127.0.0.1:{}", free_port());
+    let address = format!("127.0.0.1:{}", testkit::free_port().unwrap());
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config_file.display()))
         .arg(format!(

@@ -41,7 +41,7 @@ impl BrokerNode {
     pub async fn start() -> anyhow::Result<Self> {
         let bin = rabbitmq_bin()?;
         let dir = tempfile::tempdir()?;
-        let port = free_port()?;
+        let port = crate::free_port()?;
         std::fs::create_dir_all(dir.path().join("home"))?;
         std::fs::write(
             dir.path().join("rabbitmq.conf"),
@@ -63,7 +63,7 @@ impl BrokerNode {
             .command("rabbitmq-server")
             .arg("-detached")
             .env("RABBITMQ_NODE_PORT", broker.port.to_string())
-            .env("RABBITMQ_DIST_PORT", free_port()?.to_string())
+            .env("RABBITMQ_DIST_PORT", crate::free_port()?.to_string())
             .status()
             .await
             .context("cannot run rabbitmq-server")?;
@@ -201,9 +201,4 @@ fn rabbitmq_bin() -> anyhow::Result<PathBuf> {
              (rabbitmq-server and rabbitmqctl; `bash .ci/run` installs it on Debian). \
              Set RABBITMQ_BIN to the directory that holds them if they are elsewhere",
         )
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
 }

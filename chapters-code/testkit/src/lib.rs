@@ -43,3 +43,11 @@ pub use server::TestServer;
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}.{}", uuid::Uuid::new_v4().simple())
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a program that
+/// must be told its port (it may be taken again before the program binds
+/// it: prefer `127.0.0.1:0` wherever the program can report its address).
+pub fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}

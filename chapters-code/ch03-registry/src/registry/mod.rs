@@ -93,11 +93,22 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with(config, shutdown, |_| Router::new()).await
+}
+
+/// [`run`], with the routes `extra` makes from the app (a later
+/// chapter's) served beside the registry's own.
+pub async fn run_with(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    extra: impl FnOnce(&App) -> Router,
+) -> anyhow::Result<()> {
     if config.token.trim().is_empty() {
         anyhow::bail!("the registry token must not be empty (--token or REGISTRY_TOKEN)");
     }
     let listener = server::bind(config.listen, "REGISTRY_LISTEN").await?;
     let app = App::new(&config.token);
-    server::serve(listener, app.router(), app.on_shutdown(shutdown)).await?;
+    let router = app.router_with(extra(&app));
+    server::serve(listener, router, app.on_shutdown(shutdown)).await?;
     Ok(())
 }
