@@ -30,6 +30,11 @@ pub struct RegistryFlags {
     #[arg(long, env = "REGISTRY_TOKEN", hide_env_values = true)]
     pub registry_token: String,
 
+    /// The URL others reach this instance at, when it is not the address
+    /// it binds: behind a port mapping, a proxy, or in a pod (its IP).
+    #[arg(long, env = "ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+
     /// Seconds the registry keeps this instance without a heartbeat.
     #[arg(long, env = "REGISTRATION_TTL_SECS", default_value_t = 10)]
     pub registration_ttl_secs: u64,
@@ -44,7 +49,8 @@ impl RegistryFlags {
     }
 
     // ANCHOR: registration
-    /// This instance's registration: its real, bound address.
+    /// This instance's registration: its real, bound address, unless
+    /// `--advertise-url` names another.
     pub fn registration(&self, service: &str, bound: SocketAddr) -> Registration {
         Registration {
             service: service.to_owned(),
@@ -53,7 +59,10 @@ impl RegistryFlags {
                 bound.port(),
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
-            address: format!("http://{bound}"),
+            address: self
+                .advertise_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{bound}")),
             metadata: BTreeMap::from([(
                 "version".to_owned(),
                 env!("CARGO_PKG_VERSION").to_owned(),

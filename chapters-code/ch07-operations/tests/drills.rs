@@ -1,5 +1,6 @@
-//! DRILLS: faults on purpose, as tests. An instance killed under load, and
-//! a broker that is not there when a service starts.
+//! DRILLS: faults on purpose, as tests. An instance killed under load, a
+//! slow instance, and a broker or registry that is not there when a
+//! service starts.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use testkit::TempDb;
-use tokio::net::{TcpListener, TcpStream};
+use testkit::proxy::FaultProxy;
 
 /// What one worker saw: answers by upstream instance, and failures.
 #[derive(Debug, Default)]
@@ -108,30 +109,40 @@ fn sample(page: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// A TCP forwarder to `target` that refuses everything until `up` is set:
-/// a broker that is down, then comes back, without touching the broker.
-async fn cable(target: SocketAddr, up: Arc<AtomicBool>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            if !up.load(Ordering::SeqCst) {
-                continue; // dropped: the connection closes at once
-            }
-            tokio::spawn(async move {
-                if let Ok(mut broker) = TcpStream::connect(target).await {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
-                }
-            });
-        }
-    });
-    addr
-}
-
 async fn status(url: &str) -> u16 {
     reqwest::get(url)
         .await
         .map_or(0, |answer| answer.status().as_u16())
+}
+
+/// Sends one GET at a time until two instances have answered: alone, a
+/// request meets two idle instances and picks either.
+async fn wait_until_both_answer(url: &str, token: &str) {
+    let http = reqwest::Client::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        if let Ok(answer) = http.get(url).bearer_auth(token).send().await
+            && let Some(instance) = answer.headers().get("x-bookshop-upstream")
+        {
+            seen.insert(instance.to_str().unwrap_or("?").to_owned());
+        }
+        if seen.len() == 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("only {seen:?} answered");
+}
+
+/// Whether `url` answers 200 within 15 s.
+async fn becomes_ready(url: &str) -> bool {
+    for _ in 0..150 {
+        if status(url).await == 200 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }
 
 // ANCHOR: broker_down
@@ -143,8 +154,9 @@ async fn a_service_started_without_its_broker_becomes_ready_when_it_comes() {
         broker_url.contains("127.0.0.1:5672"),
         "this drill needs the local broker: {broker_url}"
     );
-    let up = Arc::new(AtomicBool::new(false));
-    let via_cable = format!("amqp://guest:guest@{}/%2f", cable(broker, up.clone()).await);
+    let cable = FaultProxy::start(broker).await.unwrap();
+    cable.set_down(true);
+    let via_cable = format!("amqp://guest:guest@{}/%2f", cable.addr());
     let queue = testkit::unique_name("ch07.drill.notifications");
     let env: common::Env = vec![
         ("AMQP_ADDR".into(), via_cable),
@@ -164,15 +176,108 @@ async fn a_service_started_without_its_broker_becomes_ready_when_it_comes() {
     let ready = notifications.url("/health/ready");
     assert_eq!(status(&ready).await, 503, "…and says it is not ready");
 
-    up.store(true, Ordering::SeqCst); // the broker "comes back"
-    let mut became_ready = false;
-    for _ in 0..150 {
-        if status(&ready).await == 200 {
-            became_ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(became_ready, "not ready 15 s after the broker came back");
+    cable.set_down(false); // the broker "comes back"
+    assert!(
+        becomes_ready(&ready).await,
+        "not ready 15 s after the broker came back"
+    );
 }
 // ANCHOR_END: broker_down
+
+// ANCHOR: registry_down
+#[tokio::test]
+async fn a_gateway_started_without_its_registry_becomes_ready_when_it_comes() {
+    let env = common::Env::new();
+    let registry = common::start("registry", vec![], &env).await;
+    let db = TempDb::new();
+    let catalog_args = vec![
+        "--database-url".to_owned(),
+        db.url(),
+        "--registry-url".to_owned(),
+        registry.base_url().to_owned(),
+    ];
+    let _catalog = common::start("catalog", catalog_args, &env).await;
+    let cable = FaultProxy::start(registry.addr()).await.unwrap();
+    cable.set_down(true);
+    let via_cable = vec!["--registry-url".to_owned(), cable.base_url()];
+    // The gateway starts although it cannot reach the registry…
+    let gateway = common::start_live("gateway", via_cable, &env).await;
+    let ready = gateway.url("/health/ready");
+    assert_eq!(status(&ready).await, 503, "…and says it is not ready");
+
+    cable.set_down(false); // the registry "comes back"
+    assert!(
+        becomes_ready(&ready).await,
+        "not ready 15 s after the registry came back"
+    );
+    let book = status(&gateway.url("/api/catalog/books/1")).await;
+    assert_eq!(book, 200, "and it found the catalog");
+}
+// ANCHOR_END: registry_down
+
+// ANCHOR: slow
+#[tokio::test]
+async fn a_slow_catalog_gets_a_small_share_of_the_load() {
+    let unlimited = [
+        ("GATEWAY_RATE_BURST", "100000"),
+        ("GATEWAY_RATE_PER_SECOND", "100000"),
+    ];
+    let shop = common::Shop::start(&unlimited).await;
+    // A second catalog, advertised at a proxy that delays each request
+    // by 20 ms: the gateway only knows the proxy's address.
+    let mut slow = FaultProxy::bind().await.unwrap();
+    slow.set_delay(Duration::from_millis(20));
+    let db = TempDb::new();
+    let args = vec![
+        "--database-url".to_owned(),
+        db.url(),
+        "--registry-url".to_owned(),
+        shop.registry.base_url().to_owned(),
+        "--advertise-url".to_owned(),
+        slow.base_url(),
+    ];
+    let second = common::start("catalog", args, &Vec::new()).await;
+    slow.forward_to(second.addr());
+    let token = shop.demo_token().await;
+    let url = shop.gateway.url("/api/catalog/books/1");
+    wait_until_both_answer(&url, &token).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(keep_reading(url.clone(), token.clone(), stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    // ANCHOR_END: slow
+
+    // ANCHOR: slow_check
+    let mut by_instance = BTreeMap::<String, usize>::new();
+    for worker in workers {
+        let tally = worker.await.unwrap();
+        assert_eq!(tally.failed, Vec::<String>::new());
+        for (instance, count) in tally.by_instance {
+            *by_instance.entry(instance).or_default() += count;
+        }
+    }
+    let total: usize = by_instance.values().sum();
+    // Instance ids start with the service and the port it binds.
+    let slow_id = format!("catalog-{}-", second.addr().port());
+    let to_slow: usize = by_instance
+        .iter()
+        .filter(|(id, _)| id.starts_with(&slow_id))
+        .map(|(_, count)| count)
+        .sum();
+    let share = to_slow as f64 / total as f64;
+    println!(
+        "slow instance: {to_slow} of {total} requests ({:.1} %); by instance: {by_instance:?}",
+        share * 100.0
+    );
+    assert!(to_slow > 0, "the slow instance was still tried");
+    // Round robin would send it half; two choices sends it what it can take.
+    assert!(
+        share < 0.25,
+        "power of two choices kept load off the slow one"
+    );
+    shop.clean_up().await;
+}
+// ANCHOR_END: slow_check

@@ -8,6 +8,7 @@
 //!   `/health/ready` answers, then kill it (`SIGKILL`) or stop it (`SIGTERM`).
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
+//! - [`proxy`]: a TCP proxy that refuses or delays on demand, for drills.
 //! - [`schemathesis`]: run schemathesis with every check against a
 //!   service's OpenAPI document.
 //! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
@@ -30,6 +31,7 @@ pub mod db;
 pub mod etcd;
 pub mod load;
 pub mod process;
+pub mod proxy;
 pub mod schemathesis;
 pub mod server;
 

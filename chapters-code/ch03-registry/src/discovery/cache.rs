@@ -2,6 +2,7 @@
 //! answer fresh with blocking queries. Lookups never wait for the network,
 //! and when the registry is unreachable the last known instances stay.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ pub const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
 pub struct Discovery {
     service: String,
     instances: Arc<RwLock<Vec<Instance>>>,
+    answered: Arc<AtomicBool>,
     round_robin: RoundRobin,
     two_choices: PowerOfTwoChoices,
     watcher: tokio::task::JoinHandle<()>,
@@ -28,6 +30,8 @@ impl Discovery {
     pub fn start<R: Registry>(registry: Arc<R>, service: &str) -> Self {
         let instances = Arc::new(RwLock::new(Vec::new()));
         let cache = instances.clone();
+        let answered = Arc::new(AtomicBool::new(false));
+        let heard = answered.clone();
         let name = service.to_owned();
         let watcher = tokio::spawn(async move {
             // ANCHOR: watch_loop
@@ -58,6 +62,7 @@ impl Discovery {
                         }
                         index = snapshot.index;
                         first = false;
+                        heard.store(true, Ordering::Relaxed);
                     }
                     Err(err) => {
                         // Keep serving what we knew: stale beats empty.
@@ -75,6 +80,7 @@ impl Discovery {
         Self {
             service: service.to_owned(),
             instances,
+            answered,
             round_robin: RoundRobin::default(),
             two_choices: PowerOfTwoChoices::default(),
             watcher,
@@ -83,6 +89,12 @@ impl Discovery {
 
     pub fn service(&self) -> &str {
         &self.service
+    }
+
+    /// Whether the registry has answered at least once. Until then an
+    /// empty cache means "don't know yet", not "no instances".
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// What the cache holds now.

@@ -32,6 +32,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::{Json, Router};
 use ch01_autonomy::health;
+use ch01_autonomy::problem::Problem;
 use ch01_autonomy::server;
 use ch02_communication::catalog_client::Locate;
 use ch03_registry::discovery::Registry;
@@ -213,9 +214,9 @@ impl Gateway {
             .route("/gateway/routes", get(list_routes))
             .with_state(self.routes.clone())
             .route("/gateway/breakers", get(list_breakers))
+            .route("/health/ready", get(ready))
             .with_state(self.forwarder.clone())
-            .route("/health/live", get(health::live))
-            .route("/health/ready", get(health::live));
+            .route("/health/live", get(health::live));
         let router = server::with_common_layers(api.merge(operators), 64 * 1024);
         match self.cors_origin.as_deref().map(HeaderValue::from_str) {
             Some(Ok(origin)) => router.layer(cors(origin)),
@@ -243,6 +244,26 @@ async fn list_breakers(
 ) -> Json<HashMap<String, BreakerState>> {
     Json(forwarder.upstreams.breakers())
 }
+
+// ANCHOR: ready
+/// Ready once the registry has answered: before that the gateway cannot
+/// tell where any request should go. Afterwards it keeps its last known
+/// instances when the registry is away, and stays ready.
+async fn ready(State(forwarder): State<Arc<Forwarder>>) -> Result<Json<health::Health>, Problem> {
+    let answered = forwarder.upstreams.registry_has_answered();
+    health::ready_if(
+        async {
+            if answered {
+                Ok(())
+            } else {
+                Err("no answer yet")
+            }
+        },
+        "the registry",
+    )
+    .await
+}
+// ANCHOR_END: ready
 
 async fn list_routes(State(routes): State<Arc<RouteTable>>) -> Json<Vec<Route>> {
     Json(routes.listing())

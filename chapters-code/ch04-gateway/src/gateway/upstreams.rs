@@ -71,6 +71,12 @@ impl Upstreams {
     }
     // ANCHOR_END: pick
 
+    /// The registry named, at least once, the instances of every service
+    /// the gateway routes to (an empty list counts: it is an answer).
+    pub fn registry_has_answered(&self) -> bool {
+        self.services.values().all(|d| d.has_answered())
+    }
+
     /// How a request to `instance_id` went, for its breaker.
     pub fn report(&self, instance_id: &str, failed: bool) {
         let now = Instant::now();
