@@ -1,16 +1,16 @@
 //! Telemetry for one service process, set up once at the top of `main`:
 //! logs, traces, metrics, and the hooks that put them in every service.
 
-use ch01_autonomy::{outgoing, server, sqlite};
+use ch01_autonomy::{outgoing, server, sqlite, telemetry};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::{Level, Metadata};
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::{metrics, observe, trace_context};
 
@@ -61,16 +61,10 @@ pub fn init(service: &str) -> Result<Telemetry, TelemetryError> {
             .with_tracer(provider.tracer(service.to_owned()))
             .with_filter(filter_fn(exported))
     });
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Chapter 1's filter and log lines, and the exporter's layer beside them.
     tracing_subscriber::registry()
-        .with(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER)))
-        .with(json.then(|| logs.json().flatten_event(true).with_span_list(false)))
-        .with((!json).then(|| {
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .compact()
-        }))
+        .with(telemetry::filter(DEFAULT_FILTER))
+        .with(telemetry::log_layer())
         .with(export)
         .try_init()?;
     Ok(Telemetry { traces })

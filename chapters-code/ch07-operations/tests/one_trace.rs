@@ -131,7 +131,6 @@ async fn an_order_through_the_gateway_is_one_trace() {
     assert_eq!(order["status"], "confirmed", "{order}");
     let order_id = order["id"].clone();
 
-    // Each process sends its spans on its own schedule: wait for all 11.
     // Each process sends its spans on its own schedule: wait for all 15
     // (11 over HTTP, and 2 for each of the order's two events).
     let mut spans = Vec::new();
@@ -297,4 +296,83 @@ fn check_or_update_the_book(rendered: &str) {
         shape(rendered),
         "the book's trace ({BOOK_COPY}) no longer matches: rerun with UPDATE_BOOK=1"
     );
+}
+
+/// The other paths: orders asks the catalog over gRPC, the order is
+/// cancelled (book 23 is sold out), and inventory takes `order.cancelled`.
+#[tokio::test]
+async fn a_cancelled_order_priced_over_grpc_is_one_trace() {
+    let mut collector = FakeCollectorServer::start().await.unwrap();
+    let endpoint = collector.endpoint();
+    let shop = common::Shop::start(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ("ORDERS_CATALOG_PROTOCOL", "grpc"),
+    ])
+    .await;
+    let token = shop.demo_token().await;
+    let (request_id, order) = shop.order_book(&token, 23).await;
+    assert_eq!(order["status"], "cancelled", "{order}");
+
+    let (inventory_queue, notifications_queue) =
+        (shop.inventory_queue(), shop.notifications_queue());
+    let handled_by = |spans: &[ExportedSpan], queue: &str| {
+        spans.iter().any(|s| {
+            s.kind == CONSUMER
+                && s.name == format!("{queue} process")
+                && attr(s, "messaging.rabbitmq.destination.routing_key").as_deref()
+                    == Some("order.cancelled")
+        })
+    };
+    let mut spans = Vec::new();
+    collect_until(&mut collector, &mut spans, |spans| {
+        let has = |kind: &str, name: &str| spans.iter().any(|s| s.kind == kind && s.name == name);
+        gateway_span(spans, &request_id).is_some()
+            && has(SERVER, "POST /v1/orders")
+            && has(CLIENT, "GetPrices catalog")
+            && spans
+                .iter()
+                .any(|s| s.kind == SERVER && s.name.contains("Catalog"))
+            && handled_by(spans, inventory_queue)
+            && handled_by(spans, notifications_queue)
+    })
+    .await;
+    let root = gateway_span(&spans, &request_id)
+        .unwrap_or_else(|| panic!("no gateway span for {request_id} in {spans:#?}"));
+    let trace = Trace(
+        spans
+            .iter()
+            .filter(|s| s.trace_id == root.trace_id)
+            .collect(),
+    );
+    let orders = trace.one(SERVER, "POST /v1/orders");
+
+    // orders → catalog over gRPC: tonic's call carries traceparent too.
+    let ask = trace.one(CLIENT, "GetPrices catalog");
+    assert_child(ask, orders);
+    let answered = trace
+        .0
+        .iter()
+        .find(|s| s.kind == SERVER && s.parent_span_id == ask.span_id)
+        .unwrap_or_else(|| panic!("no server span under the gRPC call: {:#?}", trace.names()));
+    assert!(
+        answered.name.starts_with("POST /") && answered.name.contains("Catalog"),
+        "the catalog's gRPC route: {}",
+        answered.name
+    );
+
+    // One order.cancelled, published once, handled by both subscribers.
+    let sent = trace.by_routing_key(PRODUCER, "order.cancelled");
+    for queue in [inventory_queue, notifications_queue] {
+        let handled = trace
+            .0
+            .iter()
+            .find(|s| {
+                s.kind == CONSUMER
+                    && s.name == format!("{queue} process")
+                    && s.parent_span_id == sent.span_id
+            })
+            .unwrap_or_else(|| panic!("{queue} did not process it: {:#?}", trace.names()));
+        assert_eq!(handled.trace_id, root.trace_id);
+    }
 }

@@ -170,10 +170,16 @@ impl Shop {
     /// Places one order through the gateway; returns the response's
     /// request id and the order.
     pub async fn place_order(&self, token: &str) -> (String, Value) {
+        self.order_book(token, 3).await
+    }
+
+    /// One copy of `book_id` ordered through the gateway: the request id
+    /// the gateway gave the request, and the order.
+    pub async fn order_book(&self, token: &str, book_id: u64) -> (String, Value) {
         let response = reqwest::Client::new()
             .post(self.gateway.url("/api/orders"))
             .bearer_auth(token)
-            .json(&json!({"customer": "demo", "lines": [{"book_id": 3, "quantity": 1}]}))
+            .json(&json!({"customer": "demo", "lines": [{"book_id": book_id, "quantity": 1}]}))
             .send()
             .await
             .unwrap();
@@ -225,6 +231,11 @@ impl Shop {
     /// Notifications' queue in this test.
     pub fn notifications_queue(&self) -> &str {
         &self.names[2]
+    }
+
+    /// Inventory's queue (it takes `order.cancelled`).
+    pub fn inventory_queue(&self) -> &str {
+        &self.names[3]
     }
 
     /// Every process, for tests that look at all of them.
