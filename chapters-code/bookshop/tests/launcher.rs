@@ -7,6 +7,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
+use testkit::bookshop::notification_kinds;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -189,33 +190,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
 
     // The order's events went orders → outbox → relay → RabbitMQ →
     // notifications, which the gateway finds in the registry.
-    let notifications = format!(
-        "http://127.0.0.1:{gateway_port}/api/notifications?order_id={}",
-        checked_out["id"]
-    );
-    let mut kinds = Vec::new();
-    for _ in 0..200 {
-        let list: Value = reqwest::Client::new()
-            .get(&notifications)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        kinds = list["notifications"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["kind"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>();
-        if kinds.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    kinds.sort();
+    let public = format!("http://127.0.0.1:{gateway_port}");
+    let kinds = notification_kinds(&public, &token, &checked_out["id"], 2).await;
     assert_eq!(kinds, ["order.confirmed", "order.placed"]);
 
     // A second user sees neither demo's order nor its notifications.
@@ -247,7 +223,10 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .unwrap();
     assert_eq!(demo_order.status(), 404, "not grace's order");
     let demo_news: Value = http
-        .get(&notifications)
+        .get(gateway(&format!(
+            "/api/notifications?order_id={}",
+            checked_out["id"]
+        )))
         .bearer_auth(grace_token)
         .send()
         .await

@@ -69,7 +69,7 @@ async fn main() {
         ("GATEWAY_RATE_BURST", "1000000"),
         ("GATEWAY_RATE_PER_SECOND", "1000000"),
     ];
-    let shop = common::Shop::start(&unlimited).await;
+    let shop = common::shop(&unlimited).await;
     let token = shop.demo_token().await;
     let url = shop.gateway.url("/api/catalog/books/1");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

@@ -47,7 +47,7 @@ async fn killing_one_of_two_catalogs_under_load_fails_no_request() {
         ("GATEWAY_RATE_BURST", "100000"),
         ("GATEWAY_RATE_PER_SECOND", "100000"),
     ];
-    let shop = common::Shop::start(&unlimited).await;
+    let shop = common::shop(&unlimited).await;
     let db = TempDb::new();
     let mut second = shop.start_catalog(&db).await;
     let token = shop.demo_token().await;
@@ -222,7 +222,7 @@ async fn a_slow_catalog_gets_a_small_share_of_the_load() {
         ("GATEWAY_RATE_BURST", "100000"),
         ("GATEWAY_RATE_PER_SECOND", "100000"),
     ];
-    let shop = common::Shop::start(&unlimited).await;
+    let shop = common::shop(&unlimited).await;
     // A second catalog, advertised at a proxy that delays each request
     // by 20 ms: the gateway only knows the proxy's address.
     let mut slow = FaultProxy::bind().await.unwrap();

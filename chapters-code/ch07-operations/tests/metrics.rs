@@ -20,7 +20,7 @@ async fn series(url: &str) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn every_service_serves_its_metrics() {
-    let shop = common::Shop::start(&[]).await;
+    let shop = common::shop(&[]).await;
     for (name, process) in shop.all() {
         // One request of its own first, so there is something to show.
         reqwest::get(process.url("/health/live")).await.unwrap();
@@ -56,7 +56,7 @@ async fn a_thousand_ids_make_no_new_series() {
         ("GATEWAY_RATE_BURST", "100000"),
         ("GATEWAY_RATE_PER_SECOND", "100000"),
     ];
-    let shop = common::Shop::start(&unlimited).await;
+    let shop = common::shop(&unlimited).await;
     let http = reqwest::Client::new();
     let book = |id: u32| shop.gateway.url(&format!("/api/catalog/books/{id}"));
     // One found and one missing book first: every series that can exist.

@@ -121,7 +121,7 @@ const CONSUMER: &str = "SPAN_KIND_CONSUMER";
 async fn an_order_through_the_gateway_is_one_trace() {
     let mut collector = FakeCollectorServer::start().await.unwrap();
     let endpoint = collector.endpoint();
-    let shop = common::Shop::start(&[
+    let shop = common::shop(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
     ])
@@ -304,7 +304,7 @@ fn check_or_update_the_book(rendered: &str) {
 async fn a_cancelled_order_priced_over_grpc_is_one_trace() {
     let mut collector = FakeCollectorServer::start().await.unwrap();
     let endpoint = collector.endpoint();
-    let shop = common::Shop::start(&[
+    let shop = common::shop(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
         ("ORDERS_CATALOG_PROTOCOL", "grpc"),

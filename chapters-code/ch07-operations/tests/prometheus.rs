@@ -124,7 +124,7 @@ async fn wait_for_targets(base: &str, service: &str, count: usize) {
 // ANCHOR: scrape
 #[tokio::test]
 async fn prometheus_finds_every_service_through_the_registry() {
-    let shop = common::Shop::start(&[]).await;
+    let shop = common::shop(&[]).await;
     let dir = tempfile::tempdir().unwrap();
     let (_prometheus, base) = start_prometheus(dir.path(), shop.registry.base_url()).await;
     for (service, _) in shop.all() {

@@ -12,6 +12,8 @@
 //! - [`schemathesis`]: run schemathesis with every check against a
 //!   service's OpenAPI document.
 //! - [`amqp`] (feature `amqp`): find a RabbitMQ broker, unique names per test.
+//! - [`bookshop`] (feature `amqp`): the whole of Bookshop as processes,
+//!   for the chapters that run every service.
 //! - [`broker_node`] (feature `amqp`): a RabbitMQ node of a test's own,
 //!   for drills that restart the broker.
 //! - [`etcd`] (feature `etcd`): find an etcd cluster.
@@ -24,6 +26,8 @@
 
 #[cfg(feature = "amqp")]
 pub mod amqp;
+#[cfg(feature = "amqp")]
+pub mod bookshop;
 #[cfg(feature = "amqp")]
 pub mod broker_node;
 pub mod db;
