@@ -7,7 +7,7 @@ use std::time::Duration;
 use lapin::options::ConfirmSelectOptions;
 use lapin::{Channel, Connection, ConnectionProperties};
 
-use crate::topology::Topology;
+use crate::topology::{QueueType, Topology};
 
 /// Where the broker is and which exchanges to use: the same flags for
 /// every service of this chapter.
@@ -34,6 +34,11 @@ pub struct BrokerFlags {
         default_value = "bookshop.dead-letter"
     )]
     pub dead_letter_exchange: String,
+
+    /// The type of the queues a consumer declares: `quorum` on a cluster
+    /// (chapter 8). A queue keeps the type it was first declared with.
+    #[arg(long, env = "QUEUE_TYPE", value_enum, default_value = "classic")]
+    pub queue_type: QueueType,
 }
 
 impl BrokerFlags {

@@ -105,6 +105,7 @@ impl ConsumerConfig {
     pub fn from_flags(broker: &BrokerFlags, queue: impl Into<String>) -> Self {
         Self {
             topology: broker.topology(),
+            queue_arguments: broker.queue_type.arguments(),
             ..Self::new(&broker.amqp_addr, queue)
         }
     }

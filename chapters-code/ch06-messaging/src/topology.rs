@@ -112,6 +112,43 @@ impl Topology {
 }
 
 /// Where `queue`'s rejected messages wait for a human.
+// ANCHOR: queue_type
+/// How a queue keeps its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum QueueType {
+    /// One node holds the queue (mirrored or not): this chapter's default,
+    /// and what a single broker needs.
+    #[default]
+    Classic,
+    /// Replicated on a majority of a cluster's nodes with Raft (chapter 8):
+    /// one node can go without losing a message. A message delivered
+    /// [`DELIVERY_LIMIT`] times is dead-lettered, whatever the consumer does.
+    Quorum,
+}
+
+/// Deliveries of one message a quorum queue allows before it gives up
+/// on it (the consumer dead-letters after its own 5 attempts first).
+pub const DELIVERY_LIMIT: i64 = 20;
+
+impl QueueType {
+    /// The declaration arguments that make a queue this type.
+    pub fn arguments(self) -> FieldTable {
+        let mut arguments = FieldTable::default();
+        if self == QueueType::Quorum {
+            arguments.insert(
+                "x-queue-type".into(),
+                AMQPValue::LongString("quorum".into()),
+            );
+            arguments.insert(
+                "x-delivery-limit".into(),
+                AMQPValue::LongLongInt(DELIVERY_LIMIT),
+            );
+        }
+        arguments
+    }
+}
+// ANCHOR_END: queue_type
+
 pub fn dead_letter_queue(queue: &str) -> String {
     format!("{queue}.dead-letter")
 }
