@@ -15,7 +15,9 @@ use ch02_communication::catalog_client::{CatalogClient, Locate};
 use ch02_communication::{catalog_grpc, orders};
 
 use crate::discovery::Registration;
+use crate::discovery::any::{AnyRegistry, Backend};
 use crate::discovery::cache::Discovery;
+use crate::discovery::etcd::{self, EtcdRegistry};
 use crate::discovery::http::HttpRegistry;
 use crate::registration::SelfRegistration;
 
@@ -38,15 +40,45 @@ pub struct RegistryFlags {
     /// Seconds the registry keeps this instance without a heartbeat.
     #[arg(long, env = "REGISTRATION_TTL_SECS", default_value_t = 10)]
     pub registration_ttl_secs: u64,
+
+    /// Where instances register and are found: our registry, or etcd
+    /// (chapter 8).
+    #[arg(long, env = "DISCOVERY", value_enum, default_value = "http")]
+    pub discovery: Backend,
+
+    /// etcd's client URLs, comma-separated (with `--discovery etcd`).
+    #[arg(
+        long,
+        env = "ETCD_ENDPOINTS",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:2379"
+    )]
+    pub etcd_endpoints: Vec<String>,
+
+    /// The etcd key every instance is registered under (with `--discovery
+    /// etcd`): one per system sharing the cluster.
+    #[arg(long, env = "ETCD_PREFIX", default_value = etcd::ROOT)]
+    pub etcd_prefix: String,
 }
 
 impl RegistryFlags {
+    // ANCHOR: client
     /// A client of the registry these flags name.
-    pub fn client(&self) -> anyhow::Result<Arc<HttpRegistry>> {
-        let client = HttpRegistry::new(&self.registry_url, &self.registry_token)
-            .context("cannot set up the registry client")?;
+    pub async fn client(&self) -> anyhow::Result<Arc<AnyRegistry>> {
+        let client = match self.discovery {
+            Backend::Http => AnyRegistry::Http(
+                HttpRegistry::new(&self.registry_url, &self.registry_token)
+                    .context("cannot set up the registry client")?,
+            ),
+            Backend::Etcd => AnyRegistry::Etcd(Box::new(
+                EtcdRegistry::connect_under(&self.etcd_endpoints, &self.etcd_prefix)
+                    .await
+                    .with_context(|| format!("cannot reach etcd at {:?}", self.etcd_endpoints))?,
+            )),
+        };
         Ok(Arc::new(client))
     }
+    // ANCHOR_END: client
 
     // ANCHOR: registration
     /// This instance's registration: its real, bound address, unless
@@ -77,7 +109,7 @@ impl RegistryFlags {
 /// Starts `registration` now; when `shutdown` fires, deregisters before the
 /// server drains, so no new caller is sent here while we finish.
 pub fn register_until(
-    registry: Arc<HttpRegistry>,
+    registry: Arc<AnyRegistry>,
     registration: Registration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -119,7 +151,7 @@ where
     Served: Future<Output = anyhow::Result<()>>,
 {
     let registration = registry.registration(service, listener.local_addr()?);
-    let shutdown = register_until(registry.client()?, registration, shutdown);
+    let shutdown = register_until(registry.client().await?, registration, shutdown);
     serve(listener, Box::pin(shutdown)).await
 }
 // ANCHOR_END: serve_registered
@@ -161,7 +193,7 @@ pub async fn run_catalog_with(
     let grpc = catalog_grpc::routes(app.store().clone()).merge(extra);
     // Register only once the database is open: listed means able to serve.
     let registration = config.registry.registration("catalog", bound);
-    let shutdown = register_until(config.registry.client()?, registration, shutdown);
+    let shutdown = register_until(config.registry.client().await?, registration, shutdown);
     server::serve(listener, app.into_router_with(grpc), shutdown).await?;
     Ok(())
 }
@@ -195,7 +227,7 @@ pub async fn run_orders(
 ) -> anyhow::Result<()> {
     let listener = orders::bind(&config.orders).await?;
     let bound = listener.local_addr()?;
-    let registry = config.registry.client()?;
+    let registry = config.registry.client().await?;
     let catalogs = Arc::new(Discovery::start(registry.clone(), "catalog"));
     let client = CatalogClient::with_locator(&config.orders.catalog_client_config(), catalogs)
         .context("cannot set up the catalog client")?;

@@ -157,7 +157,7 @@ pub async fn serve_registered(
     config: RegisteredConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let registry = config.registry.client()?;
+    let registry = config.registry.client().await?;
     let discover = |service: &str| Arc::new(Discovery::start(registry.clone(), service));
     let providers = Providers {
         catalog: CatalogClient::with_locator(

@@ -12,12 +12,14 @@ use etcd_client::{Client, EventType, GetOptions, PutOptions, WatchOptions};
 
 use super::{Instance, Lease, Registration, Registry, RegistryError, Snapshot};
 
-/// Keys live under `/bookshop/services/<service>/<instance id>`.
-const ROOT: &str = "/bookshop/services";
+/// Keys live under `/bookshop/services/<service>/<instance id>`, unless
+/// [`EtcdRegistry::connect_under`] names another root.
+pub const ROOT: &str = "/bookshop/services";
 
 #[derive(Clone)]
 pub struct EtcdRegistry {
     client: Client,
+    root: String,
 }
 
 impl std::fmt::Debug for EtcdRegistry {
@@ -39,23 +41,32 @@ fn lease_error(err: etcd_client::Error) -> RegistryError {
     }
 }
 
-fn prefix(service: &str) -> String {
-    format!("{ROOT}/{service}/")
-}
-
 fn lease_id(lease: &Lease) -> Result<i64, RegistryError> {
     lease.id.parse().map_err(|_| RegistryError::UnknownLease)
 }
 
 impl EtcdRegistry {
     pub async fn connect(endpoints: &[String]) -> Result<Self, RegistryError> {
+        Self::connect_under(endpoints, ROOT).await
+    }
+
+    /// Keys under `root` instead of [`ROOT`]: several systems (or tests)
+    /// sharing one etcd cluster without seeing each other's instances.
+    pub async fn connect_under(endpoints: &[String], root: &str) -> Result<Self, RegistryError> {
         let options = etcd_client::ConnectOptions::new()
             .with_connect_timeout(Duration::from_secs(2))
             .with_timeout(Duration::from_secs(5));
         let client = Client::connect(endpoints, Some(options))
             .await
             .map_err(unreachable)?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            root: root.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn prefix(&self, service: &str) -> String {
+        format!("{}/{service}/", self.root)
     }
 }
 
@@ -79,7 +90,7 @@ impl Registry for EtcdRegistry {
             .map_err(|err| RegistryError::Rejected(err.to_string()))?;
         let key = format!(
             "{}{}",
-            prefix(&registration.service),
+            self.prefix(&registration.service),
             registration.instance_id
         );
         client
@@ -115,7 +126,7 @@ impl Registry for EtcdRegistry {
     async fn instances(&self, service: &str) -> Result<Snapshot, RegistryError> {
         let mut client = self.client.clone();
         let found = client
-            .get(prefix(service), Some(GetOptions::new().with_prefix()))
+            .get(self.prefix(service), Some(GetOptions::new().with_prefix()))
             .await
             .map_err(unreachable)?;
         let index = found
@@ -141,7 +152,7 @@ impl Registry for EtcdRegistry {
         let start = i64::try_from(index).unwrap_or(i64::MAX - 1) + 1;
         let options = WatchOptions::new().with_prefix().with_start_revision(start);
         let mut events = client
-            .watch(prefix(service), Some(options))
+            .watch(self.prefix(service), Some(options))
             .await
             .map_err(unreachable)?;
         // Any put or delete under the prefix since `index` ends the wait.

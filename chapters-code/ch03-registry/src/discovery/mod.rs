@@ -2,6 +2,7 @@
 //! (our registry over HTTP, and etcd), a cache kept fresh by watching,
 //! and load balancing over what the cache holds.
 
+pub mod any;
 pub mod balance;
 pub mod cache;
 pub mod etcd;

@@ -284,7 +284,7 @@ pub async fn run(
     };
     let listener = server::bind(config.listen, "GATEWAY_LISTEN").await?;
     let bound = listener.local_addr()?;
-    let registry = config.registry.client()?;
+    let registry = config.registry.client().await?;
     let limits = Limits {
         rate_burst: config.rate_burst,
         rate_per_second: config.rate_per_second,
