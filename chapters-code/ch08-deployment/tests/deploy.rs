@@ -219,3 +219,24 @@ async fn the_probe_says_yes_only_to_a_2xx_answer() {
     assert_eq!(probe(&closed), Some(1), "nobody listening");
     assert_eq!(probe("ftp://example/"), Some(1), "not http");
 }
+
+#[tokio::test]
+async fn the_probe_connects_over_tcp_and_watches_until_a_failure() {
+    let registry = start(&["registry", "--listen", "127.0.0.1:0"], "/health/live").await;
+    let open = registry.url("").replace("http://", "tcp://");
+    assert_eq!(probe(&open), Some(0));
+    let closed = format!("tcp://127.0.0.1:{}", testkit::free_port().unwrap());
+    assert_eq!(probe(&closed), Some(1), "nobody listening");
+
+    let probe_binary = env!("CARGO_BIN_EXE_bookshop-probe");
+    let watch = |args: &[&str]| Command::new(probe_binary).args(args).output().unwrap();
+    let watched = watch(&["--watch", "1", &closed]);
+    assert_eq!(
+        watched.status.code(),
+        Some(1),
+        "a watch ends at the first failure"
+    );
+    let misused = watch(&["--watch", "soon", &closed]);
+    assert_eq!(misused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&misused.stderr).contains("usage: bookshop-probe"));
+}
