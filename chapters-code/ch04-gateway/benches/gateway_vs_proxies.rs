@@ -408,6 +408,7 @@ async fn main() -> anyhow::Result<()> {
         database_url: identity_db.url(),
         token_ttl_minutes: 60,
         demo_password: "bench-password".to_owned(),
+        signing_key_file: None,
     })
     .await?;
     let token = identity_app.signer().issue("bench")?;

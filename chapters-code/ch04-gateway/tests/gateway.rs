@@ -144,6 +144,7 @@ async fn world_with(limits: Limits) -> World {
         database_url: identity_db.url(),
         token_ttl_minutes: 15,
         demo_password: DEMO_PASSWORD.to_owned(),
+        signing_key_file: None,
     })
     .await
     .unwrap();

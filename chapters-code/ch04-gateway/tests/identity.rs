@@ -25,6 +25,7 @@ async fn spawn_identity() -> Identity {
         database_url: db.url(),
         token_ttl_minutes: 15,
         demo_password: DEMO_PASSWORD.to_owned(),
+        signing_key_file: None,
     };
     let router = App::open(&config).await.unwrap().into_router();
     let server =

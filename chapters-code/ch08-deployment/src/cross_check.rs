@@ -338,17 +338,7 @@ fn check_secrets(objects: &[Value], external: &[&str]) -> Problems {
         .collect();
     let mut problems = Problems::new();
     for object in objects {
-        let containers = object["spec"]["template"]["spec"]["containers"].as_array();
-        for var in containers
-            .into_iter()
-            .flatten()
-            .flat_map(|c| c["env"].as_array().into_iter().flatten())
-        {
-            let reference = &var["valueFrom"]["secretKeyRef"];
-            if reference.is_null() {
-                continue;
-            }
-            let (secret, key) = (text(&reference["name"]), text(&reference["key"]));
+        for (secret, key) in secret_references(&object["spec"]["template"]["spec"]) {
             match secrets.get(&secret) {
                 Some(keys) if keys.contains(&key) => {}
                 Some(_) => problems.push(format!(
@@ -361,6 +351,31 @@ fn check_secrets(objects: &[Value], external: &[&str]) -> Problems {
         }
     }
     problems
+}
+
+/// Every (Secret, key) a pod reads: through an environment variable or as
+/// a file in a secret volume.
+fn secret_references(pod: &Value) -> Vec<(String, String)> {
+    let from_env = pod["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().into_iter().flatten())
+        .map(|var| &var["valueFrom"]["secretKeyRef"])
+        .filter(|reference| !reference.is_null())
+        .map(|reference| (text(&reference["name"]), text(&reference["key"])));
+    let from_volumes = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|volume| &volume["secret"])
+        .filter(|secret| !secret.is_null())
+        .flat_map(|secret| {
+            let name = text(&secret["secretName"]);
+            let items = secret["items"].as_array().into_iter().flatten();
+            items.map(move |item| (name.clone(), text(&item["key"])))
+        });
+    from_env.chain(from_volumes).collect()
 }
 
 // ANCHOR: trust_boundary

@@ -120,6 +120,22 @@ fn a_renamed_flag_a_wrong_port_or_a_stray_variable_fails_the_cross_check() {
 }
 // ANCHOR_END: renamed
 
+#[test]
+fn a_secret_file_the_secret_does_not_hold_fails_the_cross_check() {
+    let objects = files::render(&overlay("dev")).unwrap();
+    let edited = serde_json::to_string(&objects).unwrap().replace(
+        "{\"key\":\"identity-signing-key\"",
+        "{\"key\":\"identity-key\"",
+    );
+    let edited: Vec<Value> = serde_json::from_str(&edited).unwrap();
+    let problems = cross_check::check_kubernetes(&edited, &[]).join("\n");
+    let expected = "identity: Secret bookshop-secrets has no key identity-key";
+    assert!(
+        problems.contains(expected),
+        "missing {expected:?} in:\n{problems}"
+    );
+}
+
 /// Every probe path in every file, with the services they belong to.
 fn probes() -> Vec<(String, String)> {
     let mut containers: Vec<Container> = Vec::new();

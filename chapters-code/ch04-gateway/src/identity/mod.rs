@@ -14,6 +14,7 @@ pub mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,28 @@ pub struct Config {
         hide_env_values = true
     )]
     pub demo_password: String,
+
+    /// A PEM file with the Ed25519 key to sign with (PKCS#8, as `openssl
+    /// genpkey -algorithm ed25519` writes it). Without it, identity makes a
+    /// fresh key on every start: fine for one process, wrong for replicas.
+    #[arg(long, env = "IDENTITY_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+}
+
+/// The key from `--signing-key-file`, or a fresh one.
+fn signer(config: &Config) -> anyhow::Result<Signer> {
+    let ttl = Duration::from_secs(config.token_ttl_minutes * 60);
+    let Some(path) = &config.signing_key_file else {
+        return Ok(Signer::generate(ttl)?);
+    };
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+    Signer::from_pem(&pem, ttl).with_context(|| {
+        format!(
+            "{} is not an Ed25519 private key in PEM (PKCS#8)",
+            path.display()
+        )
+    })
 }
 
 /// Failed logins allowed per username before a lock-out, and its length.
@@ -64,7 +87,8 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database, seeds the demo user, and makes a signing key.
+    /// Opens the database, seeds the demo user, and loads or makes a signing
+    /// key.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
         let store = UserStore::open(&config.database_url)
             .await
@@ -79,7 +103,7 @@ impl App {
         }
         let decoy =
             tokio::task::spawn_blocking(|| passwords::hash("decoy password, never used")).await??;
-        let signer = Signer::generate(Duration::from_secs(config.token_ttl_minutes * 60))?;
+        let signer = signer(config)?;
         Ok(Self {
             state: http::AppState {
                 store,

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::{Jwk, JwkSet, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +91,20 @@ impl Signer {
     }
     // ANCHOR_END: signer
 
+    /// The key in a PEM file (PKCS#8 Ed25519, as `openssl genpkey
+    /// -algorithm ed25519` writes it), for identity replicas that must all
+    /// sign with one key: Kubernetes mounts it from a Secret. The `kid` is
+    /// the key's RFC 7638 thumbprint, so every replica names it the same.
+    pub fn from_pem(pem: &[u8], ttl: Duration) -> Result<Self, TokenError> {
+        let key = EncodingKey::from_ed_pem(pem)?;
+        let jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA)?;
+        Ok(Self {
+            kid: jwk.thumbprint(ThumbprintHash::SHA256)?,
+            key,
+            ttl,
+        })
+    }
+
     /// The public half, as the JWKS verifiers download.
     pub fn jwks(&self) -> Result<JwkSet, TokenError> {
         let mut jwk = Jwk::from_encoding_key(&self.key, Algorithm::EdDSA)?;
@@ -113,19 +127,21 @@ mod tests {
 
     use super::*;
 
+    /// Verifies `token` with the one key `publisher` publishes, checking
+    /// audience and issuer as the gateway does.
+    fn verify(token: &str, publisher: &Signer) -> jsonwebtoken::errors::Result<Claims> {
+        let key = DecodingKey::from_jwk(&publisher.jwks().unwrap().keys[0]).unwrap();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        Ok(jsonwebtoken::decode::<Claims>(token, &key, &validation)?.claims)
+    }
+
     #[test]
     fn a_token_verifies_with_the_published_key() {
         let signer = Signer::generate(Duration::from_secs(60)).unwrap();
         let token = signer.issue("ada").unwrap();
-        let jwks = signer.jwks().unwrap();
-        let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[ISSUER]);
-        let claims = jsonwebtoken::decode::<Claims>(&token, &key, &validation)
-            .unwrap()
-            .claims;
-        assert_eq!(claims.sub, "ada");
+        assert_eq!(verify(&token, &signer).unwrap().sub, "ada");
         assert_eq!(
             jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
             Some(signer.kid())
@@ -137,9 +153,29 @@ mod tests {
         let signer = Signer::generate(Duration::from_secs(60)).unwrap();
         let other = Signer::generate(Duration::from_secs(60)).unwrap();
         let token = signer.issue("ada").unwrap();
-        let key = DecodingKey::from_jwk(&other.jwks().unwrap().keys[0]).unwrap();
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[AUDIENCE]);
-        assert!(jsonwebtoken::decode::<Claims>(&token, &key, &validation).is_err());
+        assert!(verify(&token, &other).is_err());
+    }
+
+    /// An Ed25519 key made once with `openssl genpkey -algorithm ed25519`,
+    /// for these tests only.
+    const TEST_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEICYKgHD7GDclPCSScsZW7Elu/xnnGsFY3hqr+REAMKXt
+-----END PRIVATE KEY-----
+";
+
+    #[test]
+    fn replicas_with_one_pem_key_verify_each_others_tokens() {
+        let ttl = Duration::from_secs(60);
+        let first = Signer::from_pem(TEST_PEM.as_bytes(), ttl).unwrap();
+        let second = Signer::from_pem(TEST_PEM.as_bytes(), ttl).unwrap();
+        assert_eq!(first.kid(), second.kid());
+        let token = first.issue("ada").unwrap();
+        assert_eq!(verify(&token, &second).unwrap().sub, "ada");
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_ed25519_pem_key_is_refused() {
+        let ttl = Duration::from_secs(60);
+        assert!(Signer::from_pem(b"not a key", ttl).is_err());
     }
 }

@@ -40,6 +40,7 @@ pub async fn spawn_identity() -> Running {
         database_url: db.url(),
         token_ttl_minutes: 15,
         demo_password: "demo-password-for-tests".to_owned(),
+        signing_key_file: None,
     };
     let router = ch04_gateway::identity::App::open(&config)
         .await
