@@ -6,9 +6,14 @@
 //! does by hand (TTLs, expiry, indexes, blocking queries), etcd offers as
 //! leases, revisions and watches.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use etcd_client::{Client, EventType, GetOptions, PutOptions, WatchOptions};
+use etcd_client::{
+    Client, EventType, GetOptions, LeaseKeepAliveStream, LeaseKeeper, PutOptions, WatchOptions,
+};
+use tokio::sync::Mutex;
 
 use super::{Instance, Lease, Registration, Registry, RegistryError, Snapshot};
 
@@ -16,10 +21,23 @@ use super::{Instance, Lease, Registration, Registry, RegistryError, Snapshot};
 /// [`EtcdRegistry::connect_under`] names another root.
 pub const ROOT: &str = "/bookshop/services";
 
+/// How long a heartbeat waits for etcd's answer before it gives up on the
+/// stream (the member behind it may be gone) and opens another next time.
+const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct EtcdRegistry {
     client: Client,
     root: String,
+    keep_alives: Arc<Mutex<HashMap<i64, Arc<Mutex<KeepAlive>>>>>,
+}
+
+/// One lease's keep-alive stream, open for as long as the lease lives: a
+/// heartbeat is one message on it, not a new stream (and a new HTTP/2
+/// stream setup) each time.
+struct KeepAlive {
+    keeper: LeaseKeeper,
+    answers: LeaseKeepAliveStream,
 }
 
 impl std::fmt::Debug for EtcdRegistry {
@@ -62,7 +80,23 @@ impl EtcdRegistry {
         Ok(Self {
             client,
             root: root.trim_end_matches('/').to_owned(),
+            keep_alives: Arc::default(),
         })
+    }
+
+    /// The open keep-alive stream of lease `id`, opened on first use.
+    async fn keep_alive(&self, id: i64) -> Result<Arc<Mutex<KeepAlive>>, RegistryError> {
+        if let Some(open) = self.keep_alives.lock().await.get(&id) {
+            return Ok(Arc::clone(open));
+        }
+        let mut client = self.client.clone();
+        let (keeper, answers) = client.lease_keep_alive(id).await.map_err(lease_error)?;
+        let opened = Arc::new(Mutex::new(KeepAlive { keeper, answers }));
+        self.keep_alives
+            .lock()
+            .await
+            .insert(id, Arc::clone(&opened));
+        Ok(opened)
     }
 
     fn prefix(&self, service: &str) -> String {
@@ -105,20 +139,38 @@ impl Registry for EtcdRegistry {
     }
     // ANCHOR_END: etcd_register
 
+    // ANCHOR: etcd_heartbeat
     async fn heartbeat(&self, lease: &Lease) -> Result<(), RegistryError> {
         let id = lease_id(lease)?;
-        let mut client = self.client.clone();
-        let (mut keeper, mut answers) = client.lease_keep_alive(id).await.map_err(lease_error)?;
-        keeper.keep_alive().await.map_err(lease_error)?;
-        match answers.message().await.map_err(lease_error)? {
-            // A TTL of 0 is etcd's way of saying "no such lease".
-            Some(answer) if answer.ttl() > 0 => Ok(()),
-            _ => Err(RegistryError::UnknownLease),
+        let stream = self.keep_alive(id).await?;
+        let mut stream = stream.lock().await;
+        let beat = async {
+            stream.keeper.keep_alive().await.map_err(lease_error)?;
+            match stream.answers.message().await.map_err(lease_error)? {
+                // A TTL of 0 is etcd's way of saying "no such lease".
+                Some(answer) if answer.ttl() > 0 => Ok(()),
+                _ => Err(RegistryError::UnknownLease),
+            }
+        };
+        let outcome = tokio::time::timeout(KEEP_ALIVE_TIMEOUT, beat)
+            .await
+            .unwrap_or_else(|_| {
+                Err(RegistryError::Unreachable(format!(
+                    "no keep-alive answer within {KEEP_ALIVE_TIMEOUT:?}"
+                )))
+            });
+        if outcome.is_err() {
+            // A broken stream stays broken: the next heartbeat opens another,
+            // perhaps to another member of the cluster.
+            self.keep_alives.lock().await.remove(&id);
         }
+        outcome
     }
+    // ANCHOR_END: etcd_heartbeat
 
     async fn deregister(&self, lease: &Lease) -> Result<(), RegistryError> {
         let id = lease_id(lease)?;
+        self.keep_alives.lock().await.remove(&id);
         let mut client = self.client.clone();
         client.lease_revoke(id).await.map(drop).map_err(lease_error)
     }
