@@ -10,6 +10,7 @@ mod services;
 
 use std::path::PathBuf;
 
+use ch03_registry::discovery::any::Backend;
 use ch07_operations::services::{Service, run_observed};
 use ch07_operations::telemetry::ENDPOINT_ENV as OTLP_ENDPOINT_ENV;
 use clap::{Parser, Subcommand};
@@ -69,6 +70,20 @@ struct Cli {
     /// Port of the notifications service.
     #[arg(long, env = "BOOKSHOP_NOTIFICATIONS_PORT", default_value_t = 8006)]
     notifications_port: u16,
+
+    /// Where the services register and discover each other: our registry
+    /// (`http`), or etcd (`etcd`, as in production; chapter 8). The
+    /// registry starts either way.
+    #[arg(long, env = "BOOKSHOP_DISCOVERY", value_enum, default_value = "http")]
+    discovery: Backend,
+
+    /// etcd's client URLs, comma-separated, for `--discovery etcd`.
+    #[arg(
+        long,
+        env = "BOOKSHOP_ETCD_ENDPOINTS",
+        default_value = "http://127.0.0.1:2379"
+    )]
+    etcd_endpoints: String,
 }
 
 /// Run one service in this process (what the launcher runs for each child).
@@ -107,6 +122,13 @@ async fn main() -> anyhow::Result<()> {
                 for spec in &mut plan {
                     spec.envs
                         .push((OTLP_ENDPOINT_ENV.to_owned(), endpoint.clone()));
+                }
+            }
+            if cli.discovery == Backend::Etcd {
+                for spec in &mut plan {
+                    spec.envs.push(("DISCOVERY".to_owned(), "etcd".to_owned()));
+                    spec.envs
+                        .push(("ETCD_ENDPOINTS".to_owned(), cli.etcd_endpoints.clone()));
                 }
             }
             launcher::run(&cli.data_dir, plan).await

@@ -4,6 +4,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use ch03_registry::discovery::Registry;
+use ch03_registry::discovery::etcd::EtcdRegistry;
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
@@ -308,4 +311,92 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
     );
     assert!(stderr.contains("--catalog-port"), "{stderr}");
     assert!(stderr.contains("BOOKSHOP_CATALOG_PORT"), "{stderr}");
+}
+
+#[tokio::test]
+async fn with_discovery_etcd_every_service_registers_in_etcd() {
+    let data = tempfile::tempdir().unwrap();
+    let endpoints = testkit::etcd::etcd_endpoints().await.unwrap();
+    // A key prefix and queues of this run's own (the broker drops the
+    // queues a minute after the run).
+    let prefix = format!("/{}", testkit::unique_name("launcher"));
+    let mut launcher = Command::new(BOOKSHOP);
+    launcher
+        .args([
+            "--discovery",
+            "etcd",
+            "--etcd-endpoints",
+            &endpoints.join(","),
+        ])
+        .env("ETCD_PREFIX", &prefix)
+        .env(
+            "NOTIFICATIONS_QUEUE",
+            testkit::unique_name("launcher.notifications"),
+        )
+        .env(
+            "INVENTORY_QUEUE",
+            testkit::unique_name("launcher.inventory"),
+        )
+        .env("NOTIFICATIONS_QUEUE_EXPIRES_MS", "60000")
+        .env("INVENTORY_QUEUE_EXPIRES_MS", "60000");
+    let mut gateway_port = 0;
+    for service in ["REGISTRY", "IDENTITY", "GATEWAY", "INVENTORY"]
+        .into_iter()
+        .chain(["PAYMENTS", "CATALOG", "ORDERS", "NOTIFICATIONS"])
+    {
+        let port = free_port();
+        if service == "GATEWAY" {
+            gateway_port = port;
+        }
+        launcher.env(format!("BOOKSHOP_{service}_PORT"), port.to_string());
+    }
+    let mut launcher = launcher
+        .arg("--data-dir")
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(launcher.stdout.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if line.contains("Bookshop is running") {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the launcher starts within 60 s");
+
+    // All seven are in etcd, and the gateway finds the catalog there.
+    let etcd = EtcdRegistry::connect_under(&endpoints, &prefix)
+        .await
+        .unwrap();
+    let mut counts = Vec::new();
+    for _ in 0..50 {
+        counts.clear();
+        for service in ["identity", "catalog", "inventory", "payments"]
+            .into_iter()
+            .chain(["orders", "notifications", "gateway"])
+        {
+            counts.push(etcd.instances(service).await.unwrap().instances.len());
+        }
+        if counts.iter().all(|&count| count == 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts, [1; 7], "instances in etcd per service");
+    let book = reqwest::get(format!(
+        "http://127.0.0.1:{gateway_port}/api/catalog/books/1"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(book.status(), 200);
+
+    let pid = i32::try_from(launcher.id().unwrap()).unwrap();
+    kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait()).await;
+    assert!(status.expect("exits after Ctrl-C").unwrap().success());
 }
