@@ -34,15 +34,28 @@ pub struct BrokerNode {
     dir: tempfile::TempDir,
     node: String,
     port: u16,
+    killed: bool,
 }
 
 impl BrokerNode {
     /// Starts a node on free ports and waits until it accepts AMQP.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_cookie(None).await
+    }
+
+    /// [`BrokerNode::start`], with the Erlang cookie nodes of one cluster
+    /// share (they refuse to talk to a node with another).
+    async fn start_with_cookie(cookie: Option<&str>) -> anyhow::Result<Self> {
         let bin = rabbitmq_bin()?;
         let dir = tempfile::tempdir()?;
         let port = crate::free_port()?;
         std::fs::create_dir_all(dir.path().join("home"))?;
+        if let Some(cookie) = cookie {
+            use std::os::unix::fs::PermissionsExt;
+            let path = dir.path().join("home").join(".erlang.cookie");
+            std::fs::write(&path, cookie)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400))?;
+        }
         std::fs::write(
             dir.path().join("rabbitmq.conf"),
             format!("listeners.tcp.local = 127.0.0.1:{port}\n"),
@@ -58,6 +71,7 @@ impl BrokerNode {
             dir,
             node,
             port,
+            killed: false,
         };
         let status = broker
             .command("rabbitmq-server")
@@ -90,6 +104,43 @@ impl BrokerNode {
     pub async fn start_app(&self) -> anyhow::Result<()> {
         self.ctl(&["start_app"]).await?;
         self.ctl(&["await_startup"]).await
+    }
+
+    /// The node's Erlang name, `drill-…@localhost`.
+    pub fn name(&self) -> &str {
+        &self.node
+    }
+
+    /// Kills the node's Erlang VM with SIGKILL: no goodbye to the cluster,
+    /// as when its machine loses power.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        let pid = self
+            .ctl_output(&["eval", "list_to_integer(os:getpid())."])
+            .await?;
+        let pid: i32 = pid.trim().parse().context("the node's OS pid")?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL)?;
+        self.killed = true;
+        Ok(())
+    }
+
+    /// `rabbitmqctl -n <this node> <args>`, its standard output.
+    pub async fn ctl_output(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = self
+            .command("rabbitmqctl")
+            .args(["-q", "-n", &self.node])
+            .args(args)
+            .stdout(Stdio::piped())
+            .output()
+            .await
+            .context("cannot run rabbitmqctl")?;
+        if !output.status.success() {
+            bail!(
+                "rabbitmqctl {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     async fn await_startup(&self) -> anyhow::Result<()> {
@@ -144,6 +195,9 @@ impl BrokerNode {
 
 impl Drop for BrokerNode {
     fn drop(&mut self) {
+        if self.killed {
+            return;
+        }
         let stopped = std::process::Command::new(self.bin.join("rabbitmqctl"))
             .args(["-n", &self.node, "stop"])
             .envs(node_env(self.dir.path(), &self.node))
@@ -201,4 +255,71 @@ fn rabbitmq_bin() -> anyhow::Result<PathBuf> {
              (rabbitmq-server and rabbitmqctl; `bash .ci/run` installs it on Debian). \
              Set RABBITMQ_BIN to the directory that holds them if they are elsewhere",
         )
+}
+
+/// RabbitMQ nodes of a test's own, clustered: they share an Erlang cookie,
+/// and every node after the first joins the first. Quorum queues declared
+/// on it get a member on each node.
+#[derive(Debug)]
+pub struct BrokerCluster {
+    nodes: Vec<BrokerNode>,
+}
+
+impl BrokerCluster {
+    // ANCHOR: cluster
+    /// Starts `size` nodes and joins them into one cluster.
+    pub async fn start(size: usize) -> anyhow::Result<Self> {
+        let cookie = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+        let mut nodes = Vec::new();
+        for _ in 0..size {
+            nodes.push(BrokerNode::start_with_cookie(Some(&cookie)).await?);
+        }
+        let seed = nodes[0].name().to_owned();
+        for node in &nodes[1..] {
+            node.ctl(&["stop_app"]).await?;
+            node.ctl(&["join_cluster", &seed]).await?;
+            node.start_app().await?;
+        }
+        Ok(Self { nodes })
+    }
+    // ANCHOR_END: cluster
+
+    /// Node `index`.
+    pub fn node(&self, index: usize) -> &BrokerNode {
+        &self.nodes[index]
+    }
+
+    /// Every node's AMQP URI.
+    pub fn uris(&self) -> Vec<String> {
+        self.nodes.iter().map(BrokerNode::uri).collect()
+    }
+
+    /// The index of the node that leads quorum queue `queue`, asked of a
+    /// node still running.
+    pub async fn queue_leader(&self, queue: &str) -> anyhow::Result<usize> {
+        for node in self.nodes.iter().filter(|n| !n.killed) {
+            let Ok(listed) = node.ctl_output(&["list_queues", "name", "leader"]).await else {
+                continue;
+            };
+            let leader = listed.lines().find_map(|line| {
+                let mut fields = line.split_whitespace();
+                (fields.next() == Some(queue))
+                    .then(|| fields.next())
+                    .flatten()
+            });
+            if let Some(leader) = leader {
+                return self
+                    .nodes
+                    .iter()
+                    .position(|n| n.name() == leader)
+                    .with_context(|| format!("{queue} is led by {leader}, not one of ours"));
+            }
+        }
+        bail!("no running node knows queue {queue}")
+    }
+
+    /// Kills node `index` (see [`BrokerNode::kill`]).
+    pub async fn kill(&mut self, index: usize) -> anyhow::Result<()> {
+        self.nodes[index].kill().await
+    }
 }

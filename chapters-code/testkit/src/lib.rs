@@ -33,6 +33,8 @@ pub mod broker_node;
 pub mod db;
 #[cfg(feature = "etcd")]
 pub mod etcd;
+#[cfg(feature = "etcd")]
+pub mod etcd_cluster;
 pub mod load;
 pub mod process;
 pub mod proxy;

@@ -134,3 +134,63 @@ async fn forward(client: TcpStream, target: SocketAddr, faults: Arc<Faults>) {
     tokio::join!(upstream, downstream);
 }
 // ANCHOR_END: delay
+
+/// What a Kubernetes Service does for a cluster's members, on loopback:
+/// each new connection goes to the next member that accepts one, so a
+/// client whose member died reconnects to a live one. Dropping it stops
+/// accepting new connections.
+#[derive(Debug)]
+pub struct Balancer {
+    addr: SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl Balancer {
+    /// Balances 127.0.0.1:<new port> over `members`.
+    pub async fn start(members: Vec<SocketAddr>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let accept = tokio::spawn(async move {
+            let mut next = 0;
+            while let Ok((client, _)) = listener.accept().await {
+                next = (next + 1) % members.len().max(1);
+                let order: Vec<SocketAddr> = members
+                    .iter()
+                    .cycle()
+                    .skip(next)
+                    .take(members.len())
+                    .copied()
+                    .collect();
+                tokio::spawn(balance(client, order));
+            }
+        });
+        Ok(Self { addr, accept })
+    }
+
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// Joins `client` to the first of `members` that accepts within 300 ms.
+async fn balance(mut client: TcpStream, members: Vec<SocketAddr>) {
+    for member in members {
+        let connect = TcpStream::connect(member);
+        let Ok(Ok(mut server)) = tokio::time::timeout(Duration::from_millis(300), connect).await
+        else {
+            continue;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+        // When either side fails or closes, both are closed.
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        return;
+    }
+}
