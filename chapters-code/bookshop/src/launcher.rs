@@ -38,8 +38,8 @@ pub async fn run(data_dir: &Path, plan: Vec<ServiceSpec>) -> anyhow::Result<()> 
     for spec in plan {
         let child = start(&spec)?;
         running.push(Running { spec, child });
-        let newest = &running[running.len() - 1];
-        if let Err(err) = wait_ready(newest).await {
+        let last = running.len() - 1;
+        if let Err(err) = wait_ready(&mut running[last]).await {
             stop_all(&mut running).await;
             return Err(err);
         }
@@ -113,7 +113,10 @@ async fn forward(name: &'static str, stream: impl AsyncRead + Unpin) {
     }
 }
 
-async fn wait_ready(service: &Running) -> anyhow::Result<()> {
+/// Waits until the service answers its readiness path. A child that exits
+/// first fails at once, with its port named: most often another program
+/// took the port between our check and the child's bind.
+async fn wait_ready(service: &mut Running) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()?;
@@ -123,6 +126,13 @@ async fn wait_ready(service: &Running) -> anyhow::Result<()> {
         service.spec.port, service.spec.ready_path
     );
     loop {
+        if let Some(status) = service.child.try_wait()? {
+            bail!(
+                "{} exited before it was ready ({status}); is port {} taken?",
+                service.spec.name,
+                service.spec.port
+            );
+        }
         match client.get(&url).send().await {
             Ok(response) if response.status().is_success() => return Ok(()),
             _ if Instant::now() >= deadline => {
