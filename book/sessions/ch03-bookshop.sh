@@ -6,7 +6,7 @@
 
 forget_bookshop_queues
 per_request='processing request|request_id'
-services='identity catalog inventory payments orders gateway notifications'
+services='identity catalog inventory payments orders storefront gateway notifications'
 
 begin start
 start bookshop 'cargo run -p bookshop'
@@ -17,7 +17,7 @@ wait_for bookshop 'Press Ctrl-C to stop every service'
 for service in $services; do
     wait_for bookshop "registration: registered service=$service " 30
 done
-until_true "curl -s localhost:8500/v1/services | jq -e '.services | length == 7'"
+until_true "curl -s localhost:8500/v1/services | jq -e '.services | length == 8'"
 
 log bookshop --without "$per_request" >"$SESSION_LOGS/bookshop-started.txt"
 begin started

@@ -12,7 +12,7 @@ forget_bookshop_queues
 login='{"username":"demo","password":"bookshop-demo"}'
 order='{"customer":"demo","lines":[{"book_id":1,"quantity":2}]}'
 chapter4='registry|identity|catalog|orders|gateway'
-later='inventory|payments|notifications'
+later='inventory|payments|notifications|storefront'
 
 start bookshop 'cargo run -p bookshop'
 wait_for bookshop 'Press Ctrl-C to stop every service'

@@ -11,7 +11,7 @@ forget_bookshop_queues
 
 
 chapter5='registry|identity|catalog|inventory|payments|orders|gateway'
-later='notifications'
+later='notifications|storefront'
 
 start bookshop 'cargo run -p bookshop'
 wait_for bookshop 'Press Ctrl-C to stop every service'

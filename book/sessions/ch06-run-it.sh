@@ -17,7 +17,7 @@ wait_for bookshop 'consuming queue=inventory.orders'
 wait_for bookshop 'relay connected'
 # Services register in the background: wait for every one, so the log and
 # the registry's list are complete.
-for service in identity catalog inventory payments orders gateway notifications; do
+for service in identity catalog inventory payments orders storefront gateway notifications; do
     wait_for bookshop "^\[ *$service\] .*registered service=$service "
 done
 log bookshop >"$SESSION_LOGS/started.txt"

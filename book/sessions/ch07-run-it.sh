@@ -12,7 +12,7 @@ end start
 wait_for bookshop 'Press Ctrl-C to stop every service'
 wait_for bookshop 'consuming queue=notifications.orders'
 wait_for bookshop 'relay connected'
-for service in identity inventory payments orders gateway notifications; do
+for service in identity inventory payments orders storefront gateway notifications; do
     wait_for bookshop "^\[ *$service\] .*registered service=$service " 30
 done
 # Both catalogs log as [catalog]: wait for two registrations.

@@ -148,6 +148,17 @@ async fn wait_ready(service: &mut Running) -> anyhow::Result<()> {
 
 fn print_banner(running: &[Running]) {
     println!();
+    // A newcomer's first look at Bookshop is a page, through the gateway.
+    let port_of = |name: &str| {
+        running
+            .iter()
+            .find(|s| s.spec.name == name)
+            .map(|s| s.spec.port)
+    };
+    if let (Some(_), Some(gateway)) = (port_of("storefront"), port_of("gateway")) {
+        println!("Open the shop: http://127.0.0.1:{gateway}/shop");
+        println!();
+    }
     println!("Bookshop is running:");
     for service in running {
         println!(

@@ -10,6 +10,7 @@ mod services;
 
 use std::path::PathBuf;
 
+use ch01_autonomy::server;
 use ch03_registry::discovery::any::Backend;
 use ch07_operations::services::{Service, run_observed};
 use ch07_operations::telemetry::ENDPOINT_ENV as OTLP_ENDPOINT_ENV;
@@ -71,6 +72,11 @@ struct Cli {
     #[arg(long, env = "BOOKSHOP_NOTIFICATIONS_PORT", default_value_t = 8006)]
     notifications_port: u16,
 
+    /// Port of the storefront (shoppers reach it through the gateway, at
+    /// /shop).
+    #[arg(long, env = "BOOKSHOP_STOREFRONT_PORT", default_value_t = 8000)]
+    storefront_port: u16,
+
     /// Where the services register and discover each other: our registry
     /// (`http`), or etcd (`etcd`, as in production; chapter 8). The
     /// registry starts either way.
@@ -92,8 +98,17 @@ enum ServiceCommand {
     #[command(hide = true)]
     Service {
         #[command(subcommand)]
-        service: Service,
+        service: Child,
     },
+}
+
+/// Every service a child process can be: chapter 7's, and the storefront.
+#[derive(Debug, Subcommand)]
+enum Child {
+    #[command(flatten)]
+    Chapter7(Service),
+    /// The storefront (chapter 9).
+    Storefront(storefront::ProcessConfig),
 }
 
 #[tokio::main]
@@ -103,7 +118,17 @@ async fn main() -> anyhow::Result<()> {
         // Chapter 7's services: the earlier chapters' code, with trace
         // context, `/metrics` and traces (when OTEL_EXPORTER_OTLP_ENDPOINT
         // is set) added to every one.
-        Some(ServiceCommand::Service { service }) => run_observed(service).await,
+        Some(ServiceCommand::Service {
+            service: Child::Chapter7(service),
+        }) => run_observed(service).await,
+        Some(ServiceCommand::Service {
+            service: Child::Storefront(config),
+        }) => {
+            let telemetry = ch07_operations::telemetry::init("storefront")?;
+            let outcome = storefront::run(config, server::shutdown_signal()).await;
+            telemetry.shutdown().await;
+            outcome
+        }
         None => {
             let ports = services::Ports {
                 registry: cli.registry_port,
@@ -114,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                 catalog: cli.catalog_port,
                 orders: cli.orders_port,
                 notifications: cli.notifications_port,
+                storefront: cli.storefront_port,
             };
             // A fresh secret per run: only the services started here may write.
             let registry_token = uuid::Uuid::new_v4().simple().to_string();
@@ -131,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
                         .push(("ETCD_ENDPOINTS".to_owned(), cli.etcd_endpoints.clone()));
                 }
             }
+            services::write_gateway_routes(&cli.data_dir)?;
             launcher::run(&cli.data_dir, plan).await
         }
     }

@@ -27,7 +27,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let (registry_port, catalog_port, orders_port) = (free_port(), free_port(), free_port());
     let (identity_port, gateway_port) = (free_port(), free_port());
     let (inventory_port, payments_port) = (free_port(), free_port());
-    let notifications_port = free_port();
+    let (notifications_port, storefront_port) = (free_port(), free_port());
     // A queue of this run's own, deleted at the end: the real one may hold
     // a reader's events.
     let queue = testkit::unique_name("launcher.notifications");
@@ -46,6 +46,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .args(["--registry-port", &registry_port.to_string()])
         .args(["--catalog-port", &catalog_port.to_string()])
         .args(["--orders-port", &orders_port.to_string()])
+        .args(["--storefront-port", &storefront_port.to_string()])
         .arg("--data-dir")
         .arg(data.path())
         .stdout(Stdio::piped())
@@ -78,7 +79,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
 
     // Every service registered itself (the registry is where they look).
     let expected = json!({"catalog": 1, "gateway": 1, "identity": 1, "inventory": 1,
-                          "notifications": 1, "orders": 1, "payments": 1});
+                          "notifications": 1, "orders": 1, "payments": 1, "storefront": 1});
     let mut services = Value::Null;
     for _ in 0..50 {
         services = reqwest::get(format!("http://127.0.0.1:{registry_port}/v1/services"))
@@ -92,7 +93,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(services["services"], expected, "all seven registered");
+    assert_eq!(services["services"], expected, "all eight registered");
 
     // Chapter 7: every service serves its metrics.
     for port in [
@@ -104,6 +105,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         inventory_port,
         payments_port,
         notifications_port,
+        storefront_port,
     ] {
         let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
             .await
@@ -298,6 +300,7 @@ async fn a_taken_port_is_named_with_the_flag_to_change_it() {
         .args(["--catalog-port", &port.to_string()])
         .args(["--orders-port", &free_port().to_string()])
         .args(["--notifications-port", &free_port().to_string()])
+        .args(["--storefront-port", &free_port().to_string()])
         .arg("--data-dir")
         .arg(data.path())
         .output()
@@ -342,7 +345,13 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
     let mut gateway_port = 0;
     for service in ["REGISTRY", "IDENTITY", "GATEWAY", "INVENTORY"]
         .into_iter()
-        .chain(["PAYMENTS", "CATALOG", "ORDERS", "NOTIFICATIONS"])
+        .chain([
+            "PAYMENTS",
+            "CATALOG",
+            "ORDERS",
+            "NOTIFICATIONS",
+            "STOREFRONT",
+        ])
     {
         let port = free_port();
         if service == "GATEWAY" {
@@ -369,7 +378,7 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
     .await
     .expect("the launcher starts within 60 s");
 
-    // All seven are in etcd, and the gateway finds the catalog there.
+    // All eight are in etcd, and the gateway finds the catalog there.
     let etcd = EtcdRegistry::connect_under(&endpoints, &prefix)
         .await
         .unwrap();
@@ -378,7 +387,7 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
         counts.clear();
         for service in ["identity", "catalog", "inventory", "payments"]
             .into_iter()
-            .chain(["orders", "notifications", "gateway"])
+            .chain(["orders", "notifications", "gateway", "storefront"])
         {
             counts.push(etcd.instances(service).await.unwrap().instances.len());
         }
@@ -387,7 +396,7 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(counts, [1; 7], "instances in etcd per service");
+    assert_eq!(counts, [1; 8], "instances in etcd per service");
     let book = reqwest::get(format!(
         "http://127.0.0.1:{gateway_port}/api/catalog/books/1"
     ))
