@@ -143,6 +143,15 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     let placed: Value = placed.json().await.unwrap();
     assert_eq!(placed["status"], "confirmed", "checked out: {placed}");
 
+    // A shopper's first page: the storefront, through the gateway.
+    let page = reqwest::get(format!("http://127.0.0.1:{gateway_port}/shop/books/1"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("The Rust Programming Language"), "{page}");
+    assert!(page.contains("In stock"), "{page}");
+
     let token = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{identity_port}/v1/token"))
         .json(&json!({"username": "demo", "password": "bookshop-demo"}))

@@ -193,6 +193,7 @@ impl Gateway {
             forwarder,
             ..
         } = self.clone();
+        let entrances = routes.entrances();
         let stack = ServiceBuilder::new()
             .layer(from_fn_with_state(body_limit, limit_body)) // edge.rs
             .layer(from_fn_with_state(routes, resolve)) // routes.rs
@@ -202,7 +203,14 @@ impl Gateway {
             .layer(from_fn_with_state(cache, serve_from_cache)) // cache.rs
             .layer(from_fn_with_state(retry_budget, retry_idempotent)) // retry.rs
             .service(forward.with_state(forwarder)); // forward.rs
-        let api = Router::new().route_service("/api/{*rest}", stack);
+        let mut api = Router::new().route_service("/api/{*rest}", stack.clone());
+        // Prefixes outside /api (chapter 9's /shop) take the same path.
+        for entrance in entrances {
+            let below = format!("{entrance}/{{*rest}}");
+            api = api
+                .route_service(&entrance, stack.clone())
+                .route_service(&below, stack.clone());
+        }
         self.around(api)
     }
     // ANCHOR_END: router

@@ -67,6 +67,8 @@ pub enum RouteError {
     Parse(#[from] toml::de::Error),
     #[error("route {0:?}: prefixes start with '/' and do not end with one")]
     BadPrefix(String),
+    #[error("route {0:?}: /gateway, /health and /metrics are the gateway's own")]
+    Reserved(String),
 }
 
 /// Where a request goes: the route and the upstream path (with query).
@@ -74,6 +76,18 @@ pub enum RouteError {
 pub struct Target<'a> {
     pub route: &'a Arc<Route>,
     pub path_and_query: String,
+}
+
+/// First path segments the gateway answers itself.
+const RESERVED: [&str; 3] = ["gateway", "health", "metrics"];
+
+/// `shop` for `/shop/books`.
+fn first_segment(prefix: &str) -> &str {
+    prefix
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
 }
 
 /// Bookshop's public API, as DESIGN lists it.
@@ -112,6 +126,13 @@ impl RouteTable {
             .find(|r| !r.prefix.starts_with('/') || r.prefix.ends_with('/'))
         {
             return Err(RouteError::BadPrefix(bad.prefix.clone()));
+        }
+        if let Some(taken) = file
+            .route
+            .iter()
+            .find(|r| RESERVED.contains(&first_segment(&r.prefix)))
+        {
+            return Err(RouteError::Reserved(taken.prefix.clone()));
         }
         Ok(Self {
             routes: file.route.into_iter().map(Arc::new).collect(),
@@ -160,6 +181,20 @@ impl RouteTable {
             .iter()
             .map(|route| Route::clone(route))
             .collect()
+    }
+
+    /// The first segment of every prefix outside `/api`, each once (`/shop`
+    /// for `/shop` and `/shop/admin`): the gateway serves those paths too.
+    pub fn entrances(&self) -> Vec<String> {
+        let mut entrances: Vec<String> = self
+            .routes
+            .iter()
+            .map(|r| format!("/{}", first_segment(&r.prefix)))
+            .filter(|entrance| entrance != "/api")
+            .collect();
+        entrances.sort();
+        entrances.dedup();
+        entrances
     }
 
     /// The services the routes name, each once.
@@ -230,6 +265,27 @@ fn method_not_allowed(uri: &Uri, route: &Route) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_outside_api_are_entrances_and_the_gateways_own_are_refused() {
+        let shop = "[[route]]\nprefix = \"/shop\"\nservice = \"storefront\"\nrewrite = \"/shop\"\n";
+        let table = RouteTable::parse(&format!("{DEFAULT_ROUTES}{shop}")).unwrap();
+        assert_eq!(table.entrances(), ["/shop"]);
+        assert!(
+            RouteTable::parse(DEFAULT_ROUTES)
+                .unwrap()
+                .entrances()
+                .is_empty()
+        );
+        for own in ["/health", "/gateway/x", "/metrics"] {
+            let route =
+                format!("[[route]]\nprefix = \"{own}\"\nservice = \"x\"\nrewrite = \"/\"\n");
+            assert!(
+                matches!(RouteTable::parse(&route), Err(RouteError::Reserved(_))),
+                "{own}"
+            );
+        }
+    }
 
     #[test]
     fn public_paths_map_to_versioned_upstream_paths() {
