@@ -88,6 +88,7 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
         run("cargo", &[&args[..], &lint].concat())
     })?;
     step("tests", || run_tests(root))?;
+    step("browser tests", || browser_tests(root))?;
     step("exercises, both ways", || exercises::check_all(root))?;
     step("book rules", || book::check_code(root))?;
     step("recorded sessions", || sessions::run(root, &[]))?;
@@ -112,6 +113,34 @@ fn run_tests(root: &Path) -> anyhow::Result<()> {
         let test = ["test", "--workspace", "--no-fail-fast"];
         run("cargo", &[&test[..], &excluded].concat())
     }
+}
+
+/// The storefront in a real browser (chapter 9): Debian's Chromium driven
+/// by Playwright under `node --test`, against the launcher's system.
+fn browser_tests(root: &Path) -> anyhow::Result<()> {
+    let dir = root.join("chapters-code/storefront/browser");
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        bail!(
+            "the browser tests need their packages: (cd {} && npm ci), and Chromium at /usr/bin/chromium",
+            dir.display()
+        );
+    }
+    run("cargo", &["build", "--quiet", "--package", "bookshop"])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let launcher = target.join("debug").join("bookshop");
+    println!("$ node --test storefront.test.mjs (in {})", dir.display());
+    let status = Command::new("node")
+        .args(["--test", "storefront.test.mjs"])
+        .current_dir(&dir)
+        .env("BOOKSHOP_BIN", &launcher)
+        .status()
+        .context("cannot run node")?;
+    if !status.success() {
+        bail!("the browser tests failed ({status})");
+    }
+    Ok(())
 }
 
 /// Runs `f` as a named step and prints how long it took.
