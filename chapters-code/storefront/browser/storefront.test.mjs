@@ -76,6 +76,7 @@ let bookshop;
 let dataDir;
 let shopUrl;
 let browser;
+const ports = {};
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
@@ -91,7 +92,8 @@ before(async () => {
     INVENTORY_QUEUE_EXPIRES_MS: '60000',
   };
   for (const name of names) {
-    env[`BOOKSHOP_${name}_PORT`] = String(await freePort());
+    ports[name] = await freePort();
+    env[`BOOKSHOP_${name}_PORT`] = String(ports[name]);
   }
   bookshop = spawn(bookshopBin, ['--data-dir', dataDir], {
     env,
@@ -190,4 +192,34 @@ test('a script injected into a page is refused by its policy', async () => {
   assert.notEqual(await page.title(), 'owned');
   assert.ok(refused.some((text) => text.includes('Content Security Policy')), refused.join('\n'));
   await page.close();
+});
+
+test('with inventory gone, a book page still renders and says stock is unknown', async () => {
+  // A second storefront, beside the launcher's, whose inventory is a port
+  // nobody listens on (stopping the launcher's inventory would stop the
+  // launcher). It registers nowhere: its registry is not there either.
+  const port = await freePort();
+  const storefront = spawn(
+    bookshopBin,
+    ['service', 'storefront', '--listen', `127.0.0.1:${port}`,
+      '--catalog-url', `http://127.0.0.1:${ports.CATALOG}`,
+      '--inventory-url', `http://127.0.0.1:${await freePort()}`,
+      '--registry-url', `http://127.0.0.1:${await freePort()}`],
+    { env: { ...process.env, REGISTRY_TOKEN: 'unused', RUST_LOG: 'warn' }, stdio: 'ignore' },
+  );
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    let response;
+    for (let attempt = 0; attempt < 50 && !response; attempt += 1) {
+      response = await page.goto(`http://127.0.0.1:${port}/shop/books/1`).catch(() => undefined);
+      if (!response) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.locator('h1').textContent(), 'The Rust Programming Language');
+    assert.match(await page.locator('#stock').textContent(), /^Stock unknown right now/);
+    await page.screenshot({ path: join(screenshots, 'ch09-book-degraded.png') });
+    await page.close();
+  } finally {
+    storefront.kill('SIGINT');
+  }
 });

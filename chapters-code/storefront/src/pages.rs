@@ -97,10 +97,7 @@ fn stock_line(stock: Stock) -> (String, &'static str) {
     match stock {
         Stock::InStock(copies) => (format!("In stock: {copies} left"), "in-stock"),
         Stock::SoldOut => ("Sold out".to_owned(), "sold-out"),
-        Stock::Unknown => (
-            "Stock unknown right now: you can still order, and we will confirm.".to_owned(),
-            "unknown",
-        ),
+        Stock::Unknown => ("Stock unknown right now.".to_owned(), "unknown"),
     }
 }
 
