@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -80,15 +79,6 @@ async fn stock(http: &reqwest::Client, inventory: &str) -> Vec<i64> {
         quantities.push(answer["quantity"].as_i64().unwrap());
     }
     quantities
-}
-
-/// The member addresses inside `amqp://guest:guest@127.0.0.1:<port>/%2f`.
-fn amqp_member(uri: &str) -> SocketAddr {
-    let authority = uri
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next());
-    authority.unwrap().parse().unwrap()
 }
 
 /// What the drill measured while it killed the two leaders.
@@ -179,7 +169,7 @@ async fn orders_survive_losing_the_etcd_leader_and_the_queue_leader() {
     let mut etcd = EtcdCluster::start(3).await.unwrap();
     let mut rabbit = BrokerCluster::start(3).await.unwrap();
     // The broker's members behind one address, as a Kubernetes Service.
-    let members = rabbit.uris().iter().map(|uri| amqp_member(uri)).collect();
+    let members = rabbit.addrs();
     let broker = Balancer::start(members).await.unwrap();
     let amqp = format!("amqp://guest:guest@{}/%2f", broker.addr());
     let prefix = format!("/{}", testkit::unique_name("bookshop-drill"));

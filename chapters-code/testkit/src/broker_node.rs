@@ -163,21 +163,7 @@ impl BrokerNode {
     }
 
     async fn ctl(&self, args: &[&str]) -> anyhow::Result<()> {
-        let output = self
-            .command("rabbitmqctl")
-            .args(["-n", &self.node])
-            .args(args)
-            .output()
-            .await
-            .context("cannot run rabbitmqctl")?;
-        if !output.status.success() {
-            bail!(
-                "rabbitmqctl {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        Ok(())
+        self.ctl_output(args).await.map(drop)
     }
 
     /// One of RabbitMQ's scripts, with an environment that points every
@@ -289,9 +275,14 @@ impl BrokerCluster {
         &self.nodes[index]
     }
 
-    /// Every node's AMQP URI.
-    pub fn uris(&self) -> Vec<String> {
-        self.nodes.iter().map(BrokerNode::uri).collect()
+    /// Every node's AMQP address (what a Service in front of them would
+    /// balance over).
+    pub fn addrs(&self) -> Vec<std::net::SocketAddr> {
+        let loopback = std::net::Ipv4Addr::LOCALHOST;
+        self.nodes
+            .iter()
+            .map(|node| (loopback, node.port).into())
+            .collect()
     }
 
     /// The index of the node that leads quorum queue `queue`, asked of a
