@@ -47,17 +47,18 @@ impl Project {
 
     /// `podman ps -a` for this project: each container's name.
     fn containers(&self) -> Vec<String> {
-        let label = format!("label=io.podman.compose.project={}", self.name);
-        let listed = Self::podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
-        String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.listed(&["ps", "-a"], "{{.Names}}")
     }
 
     fn volumes(&self) -> Vec<String> {
+        self.listed(&["volume", "ls"], "{{.Name}}")
+    }
+
+    /// `podman <list>` filtered to this project, one `format` per line.
+    fn listed(&self, list: &[&str], format: &str) -> Vec<String> {
         let label = format!("label=io.podman.compose.project={}", self.name);
-        let listed = Self::podman(&["volume", "ls", "--filter", &label, "--format", "{{.Name}}"]);
+        let filter = ["--filter", &label, "--format", format];
+        let listed = Self::podman(&[list, &filter[..]].concat());
         String::from_utf8_lossy(&listed.stdout)
             .lines()
             .map(str::to_owned)
