@@ -1,6 +1,7 @@
 //! `cargo run -p bookshop` as a user runs it: start everything, use it,
 //! Ctrl-C, and everything is gone.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,14 +12,43 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use testkit::bookshop::notification_kinds;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 const BOOKSHOP: &str = env!("CARGO_BIN_EXE_bookshop");
 
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// Starts `command` with `--data-dir data` and waits (at most 60 s) for
+/// its banner; its standard output, read up to the banner, comes back too.
+async fn start_launcher(
+    command: &mut Command,
+    data: &Path,
+) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let mut launcher = command
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(launcher.stdout.take().unwrap()).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if line.contains("Bookshop is running") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the launcher starts within 60 s");
+    assert!(banner, "the launcher exited before its banner");
+    (launcher, stdout)
 }
 
 #[tokio::test]
@@ -32,7 +62,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     // a reader's events.
     let queue = testkit::unique_name("launcher.notifications");
     let inventory_queue = testkit::unique_name("launcher.inventory");
-    let mut launcher = Command::new(BOOKSHOP)
+    let mut command = Command::new(BOOKSHOP);
+    command
         .env("NOTIFICATIONS_QUEUE", &queue)
         .env("INVENTORY_QUEUE", &inventory_queue)
         // If the test fails before it deletes the queues, the broker does.
@@ -46,27 +77,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .args(["--registry-port", &registry_port.to_string()])
         .args(["--catalog-port", &catalog_port.to_string()])
         .args(["--orders-port", &orders_port.to_string()])
-        .args(["--storefront-port", &storefront_port.to_string()])
-        .arg("--data-dir")
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-
-    let mut stdout = BufReader::new(launcher.stdout.take().unwrap()).lines();
-    let banner = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if line.contains("Bookshop is running") {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .expect("the launcher starts within 60 s");
-    assert!(banner);
+        .args(["--storefront-port", &storefront_port.to_string()]);
+    let (mut launcher, mut stdout) = start_launcher(&mut command, data.path()).await;
 
     let book = reqwest::get(format!("http://127.0.0.1:{catalog_port}/v1/books/1"))
         .await
@@ -332,8 +344,8 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
     // A key prefix and queues of this run's own (the broker drops the
     // queues a minute after the run).
     let prefix = format!("/{}", testkit::unique_name("launcher"));
-    let mut launcher = Command::new(BOOKSHOP);
-    launcher
+    let mut command = Command::new(BOOKSHOP);
+    command
         .args([
             "--discovery",
             "etcd",
@@ -366,26 +378,9 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
         if service == "GATEWAY" {
             gateway_port = port;
         }
-        launcher.env(format!("BOOKSHOP_{service}_PORT"), port.to_string());
+        command.env(format!("BOOKSHOP_{service}_PORT"), port.to_string());
     }
-    let mut launcher = launcher
-        .arg("--data-dir")
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(launcher.stdout.take().unwrap()).lines();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if line.contains("Bookshop is running") {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("the launcher starts within 60 s");
+    let (mut launcher, _stdout) = start_launcher(&mut command, data.path()).await;
 
     // All eight are in etcd, and the gateway finds the catalog there.
     let etcd = EtcdRegistry::connect_under(&endpoints, &prefix)
