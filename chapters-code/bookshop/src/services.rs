@@ -230,9 +230,13 @@ fn services(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
             args: vec![
                 "--listen".to_owned(),
                 listen(ports.storefront),
-                // It finds the catalog and inventory in the registry.
+                // It finds every service it calls in the registry.
                 "--registry-url".to_owned(),
                 registry_url.clone(),
+                // Plain HTTP on loopback: a `Secure` cookie would never
+                // come back. Anywhere served over HTTPS, leave it on.
+                "--cookie-secure".to_owned(),
+                "false".to_owned(),
             ],
             envs: token.clone(),
             try_it: format!("curl localhost:{}/shop/books/1", ports.storefront),
@@ -291,13 +295,15 @@ const GATEWAY_ROUTES: &str = "gateway-routes.toml";
 
 // ANCHOR: shop_route
 /// Bookshop's public API plus the storefront's pages: `/shop` and below
-/// go to the storefront, which only serves pages that read, for now.
+/// go to the storefront. A browser's token rides in the session cookie:
+/// the gateway verifies it and tells the storefront who is shopping.
 const SHOP_ROUTE: &str = r#"
 [[route]]
 prefix = "/shop"
 service = "storefront"
 rewrite = "/shop"
-methods = ["GET", "HEAD"]
+methods = ["GET", "HEAD", "POST"]
+session_cookie = "bookshop_session"
 "#;
 // ANCHOR_END: shop_route
 

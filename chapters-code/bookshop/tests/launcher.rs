@@ -12,6 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 use testkit::bookshop::notification_kinds;
+use testkit::browser::Browser;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -262,6 +263,8 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .unwrap();
     assert_eq!(demo_news["notifications"], json!([]));
 
+    shop_in_a_browser(&public).await;
+
     let pid = i32::try_from(launcher.id().unwrap()).unwrap();
     kill(Pid::from_raw(pid), Signal::SIGINT).unwrap();
     let status = tokio::time::timeout(Duration::from_secs(20), launcher.wait())
@@ -276,6 +279,7 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
     for service in [
         "notifications",
         "gateway",
+        "storefront",
         "payments",
         "inventory",
         "orders",
@@ -305,6 +309,82 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
             .await
             .unwrap();
     }
+}
+
+/// A new shopper, signed up through the sign-up page's form.
+async fn signed_up(public: &str, username: &str) -> Browser {
+    let mut browser = Browser::new();
+    browser.get(&format!("{public}/shop/sign-up")).await;
+    let account = [("username", username), ("password", "a-long-password-1")];
+    let (status, _) = browser
+        .post(&format!("{public}/shop/sign-up"), &account)
+        .await;
+    assert_eq!(status, 303, "{username} signs up");
+    browser
+}
+
+// ANCHOR: shop_journey
+/// Two shoppers on the storefront's pages, through the gateway: one signs
+/// up, orders two books and watches the order settle; the other can see
+/// none of it.
+async fn shop_in_a_browser(public: &str) {
+    let page = |path: &str| format!("{public}{path}");
+    let mut ada = signed_up(public, "ada.reader").await;
+    let (_, home) = ada.get(&page("/shop")).await;
+    assert!(
+        home.contains("Signed in as <strong>ada.reader</strong>"),
+        "{home}"
+    );
+
+    for book in ["1", "3"] {
+        let add = [("book_id", book), ("quantity", "1")];
+        assert_eq!(ada.post(&page("/shop/cart"), &add).await.0, 303);
+    }
+    let (_, cart) = ada.get(&page("/shop/cart")).await;
+    let key = cart
+        .split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the cart page carries an idempotency key");
+    // ANCHOR_END: shop_journey
+
+    // ANCHOR: place_order
+    let in_cart = ada.cookies["bookshop_cart"].clone();
+    let (status, order_page) = ada.post(&page("/shop/orders"), &[("key", key)]).await;
+    assert_eq!(status, 303);
+    let (_, order) = ada.get(&page(&order_page)).await;
+    assert!(order.contains("Confirmed"), "{order}");
+    assert!(
+        !ada.cookies.contains_key("bookshop_cart"),
+        "the cart is emptied"
+    );
+
+    // A double click: the second request left with the same cart and key,
+    // and lands on the same order.
+    ada.cookies.insert("bookshop_cart".to_owned(), in_cart);
+    let (status, again) = ada.post(&page("/shop/orders"), &[("key", key)]).await;
+    assert_eq!((status, again.as_str()), (303, order_page.as_str()));
+    let (_, mine) = ada.get(&page("/shop/orders")).await;
+    assert_eq!(mine.matches("href=\"/shop/orders/").count(), 1, "{mine}");
+    // ANCHOR_END: place_order
+
+    // ANCHOR: second_shopper
+    let mut grace = signed_up(public, "grace.reader").await;
+    for path in [order_page.clone(), format!("{order_page}/events")] {
+        let (status, body) = grace.get(&page(&path)).await;
+        assert_eq!(status, 404, "{path} is ada's: {body}");
+    }
+    let (_, theirs) = grace.get(&page("/shop/orders")).await;
+    assert!(theirs.contains("No orders yet"), "{theirs}");
+
+    // A session cookie is the gateway's to read: a forged one is nobody.
+    let mut mallory = Browser::new();
+    mallory
+        .cookies
+        .insert("bookshop_session".to_owned(), "e30.e30.forged".to_owned());
+    let (status, to) = mallory.get(&page(&order_page)).await;
+    assert_eq!((status, to.as_str()), (303, "/shop/sign-in"));
+    // ANCHOR_END: second_shopper
 }
 
 #[tokio::test]

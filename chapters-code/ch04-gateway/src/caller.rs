@@ -12,7 +12,7 @@
 //! price of this design, and the book shows the other one (forward the
 //! token and verify it again in every service) beside it.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use ch01_autonomy::problem::Problem;
@@ -89,6 +89,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 // ANCHOR_END: caller
 
+/// `Option<Caller>` as a handler argument: `None` for an anonymous
+/// request (a page anyone may see), never a refusal.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(
+            <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+                .await
+                .ok(),
+        )
+    }
+}
+
 // ANCHOR: caller_param
 /// The header as an OpenAPI document states it: a required header whose
 /// value is a user name. Not a security scheme: it proves nothing, it is
@@ -133,13 +150,29 @@ mod tests {
     use super::*;
     use axum::http::Request;
 
-    async fn caller_of(header: Option<&str>) -> Result<Caller, Problem> {
+    fn parts_with(header: Option<&str>) -> Parts {
         let mut request = Request::builder();
         if let Some(value) = header {
             request = request.header(USER_HEADER, value);
         }
-        let (mut parts, ()) = request.body(()).unwrap().into_parts();
-        Caller::from_request_parts(&mut parts, &()).await
+        request.body(()).unwrap().into_parts().0
+    }
+
+    async fn caller_of(header: Option<&str>) -> Result<Caller, Problem> {
+        let mut parts = parts_with(header);
+        <Caller as FromRequestParts<()>>::from_request_parts(&mut parts, &()).await
+    }
+
+    #[tokio::test]
+    async fn an_optional_caller_is_none_without_a_vouched_user() {
+        for header in [None, Some(""), Some("Ada")] {
+            let mut parts = parts_with(header);
+            let caller =
+                <Caller as OptionalFromRequestParts<()>>::from_request_parts(&mut parts, &())
+                    .await
+                    .unwrap();
+            assert_eq!(caller, None, "{header:?}");
+        }
     }
 
     #[tokio::test]

@@ -175,7 +175,8 @@ async fn world_with(limits: Limits) -> World {
         "{DEFAULT_ROUTES}\n[[route]]\nprefix = \"/api/echo\"\nservice = \"echo\"\nrewrite = \"/echo\"\nauth = true\n\
          \n[[route]]\nprefix = \"/api/counter\"\nservice = \"counter\"\nrewrite = \"\"\ncache_ttl_secs = 60\n\
          \n[[route]]\nprefix = \"/api/limited\"\nservice = \"counter\"\nrewrite = \"\"\nrate_limit = {{ burst = 2, per_second = 0.5 }}\n\
-         \n[[route]]\nprefix = \"/api/sleepy\"\nservice = \"sleepy\"\nrewrite = \"\"\ntimeout_ms = 200\n"
+         \n[[route]]\nprefix = \"/api/sleepy\"\nservice = \"sleepy\"\nrewrite = \"\"\ntimeout_ms = 200\n\
+         \n[[route]]\nprefix = \"/pages\"\nservice = \"echo\"\nrewrite = \"/echo\"\nsession_cookie = \"bookshop_session\"\n"
     );
 
     let registry_client = registry.clone();
@@ -550,6 +551,49 @@ async fn upstreams_see_the_verified_user_and_forwarding_headers_only() {
     );
 }
 // ANCHOR_END: forwarded_headers
+
+// ANCHOR: session_cookie
+#[tokio::test]
+async fn a_session_cookie_vouches_for_a_page_and_never_reaches_it() {
+    let world = world().await;
+    let token = demo_token(&world).await;
+    let page = |cookie: String| {
+        let request = reqwest::Client::new()
+            .get(world.gateway.url("/pages/whoami"))
+            .header("x-bookshop-user", "admin") // a spoofing attempt
+            .header("cookie", cookie);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "pages are open to anyone");
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    let signed_in = page(format!("theme=dark; bookshop_session={token}")).await;
+    assert_eq!(signed_in["x-bookshop-user"], "demo", "the cookie's user");
+    assert_eq!(
+        signed_in["cookie"], "theme=dark",
+        "the token stays at the gateway; other cookies pass"
+    );
+
+    let forged = page(format!("bookshop_session={}", unsigned_token("none"))).await;
+    assert!(
+        forged.get("x-bookshop-user").is_none(),
+        "a cookie that does not verify: anonymous, not the spoofed header"
+    );
+    let anonymous = page("theme=dark".to_owned()).await;
+    assert!(anonymous.get("x-bookshop-user").is_none());
+
+    // The cookie opens pages only: an API route still wants the header.
+    let api = reqwest::Client::new()
+        .get(world.gateway.url("/api/echo/whoami"))
+        .header("cookie", format!("bookshop_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+}
+// ANCHOR_END: session_cookie
 
 // ANCHOR: rate_limit
 #[tokio::test]

@@ -160,20 +160,27 @@ test('the pages work with the keyboard alone', async () => {
   await page.close();
 });
 
-test('no page runs a script, and axe finds no serious accessibility problem', async () => {
-  // The page's own policy forbids every script, axe's too: a context that
-  // bypasses the policy lets the checker in, and only the checker.
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function seriousAccessibilityProblems(page) {
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(() => window.axe.run());
+  return results.violations
+    .filter((v) => ['serious', 'critical'].includes(v.impact))
+    .map((v) => `${v.id}: ${v.help}`);
+}
+
+test('axe finds no serious accessibility problem on any page', async () => {
+  // The page's own policy forbids inline scripts, axe's too: a context
+  // that bypasses the policy lets the checker in.
   const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
-  const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  for (const path of ['', '?q=rust', '/books/1', '/no-such-page']) {
+  for (const path of ['', '?q=rust', '/books/1', '/no-such-page', '/sign-in', '/sign-up', '/cart']) {
     const response = await page.goto(`${shopUrl}${path}`);
     const policy = response.headers()['content-security-policy'];
     assert.match(policy, /default-src 'none'/, path);
-    await page.addScriptTag({ content: axe });
-    const results = await page.evaluate(() => window.axe.run());
-    const serious = results.violations.filter((v) => ['serious', 'critical'].includes(v.impact));
-    assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], `page ${path || '/'}`);
+    assert.deepEqual(await seriousAccessibilityProblems(page), [], `page ${path || '/'}`);
   }
   await context.close();
 });
@@ -222,4 +229,100 @@ test('with inventory gone, a book page still renders and says stock is unknown',
   } finally {
     storefront.kill('SIGINT');
   }
+});
+
+/** Presses Tab until the focused element satisfies `wanted` (at most 30 times). */
+async function tabTo(page, description, wanted) {
+  for (let tabs = 0; tabs < 30; tabs += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      return { id: el?.id ?? '', text: (el?.textContent ?? '').trim(), tag: el?.tagName ?? '' };
+    });
+    if (wanted(focused)) return;
+  }
+  assert.fail(`Tab never reached ${description}`);
+}
+
+let adaOrderUrl;
+
+// ANCHOR: journey
+test('a shopper signs in, orders two books, and watches the order confirmed live', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+  const page = await context.newPage();
+  await page.goto(`${shopUrl}/sign-in`);
+  await page.getByLabel('Username').fill('demo');
+  await page.getByLabel('Password').fill('bookshop-demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/shop$/);
+  assert.match(await page.locator('.who').textContent(), /Signed in as demo/);
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'bookshop_session');
+  assert.ok(session.httpOnly && session.sameSite === 'Lax', JSON.stringify(session));
+  assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie is readable by a script');
+
+  for (const title of ['The Rust Programming Language', 'Rust Atomics and Locks']) {
+    await page.getByLabel('Search books').fill('rust');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: title }).click();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.waitForURL(/\/shop\/cart$/);
+  }
+  assert.equal(await page.locator('.cart tbody tr').count(), 2);
+  await page.screenshot({ path: join(screenshots, 'ch09-cart.png') });
+
+  // The live updates arrive as server-sent events through the gateway.
+  const stream = page.waitForResponse((r) => /\/shop\/orders\/\d+\/events$/.test(r.url()));
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForURL(/\/shop\/orders\/\d+$/);
+  adaOrderUrl = page.url();
+  const events = await stream;
+  assert.equal(events.status(), 200);
+  assert.match(events.headers()['content-type'], /text\/event-stream/);
+  await page.locator('#status', { hasText: 'Confirmed' }).waitFor();
+  await page.locator('#notifications li', { hasText: 'is confirmed and paid' }).waitFor();
+  await page.screenshot({ path: join(screenshots, 'ch09-order.png') });
+  await context.close();
+});
+// ANCHOR_END: journey
+
+test("a second shopper gets a 404 for the first shopper's order", async () => {
+  assert.ok(adaOrderUrl, 'the journey placed an order');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${shopUrl}/sign-up`);
+  await page.getByLabel('Username').fill(`grace${process.pid}`);
+  await page.getByLabel('Password').fill('a-long-password-2');
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL(/\/shop$/);
+  const response = await page.goto(adaOrderUrl);
+  assert.equal(response.status(), 404);
+  assert.equal(await page.locator('h1').textContent(), 'Not found');
+  await page.goto(`${shopUrl}/orders`);
+  assert.match(await page.locator('main').textContent(), /No orders yet/);
+  await context.close();
+});
+
+test('checkout works with the keyboard alone, and its pages pass axe', async () => {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${shopUrl}/sign-up`);
+  await tabTo(page, 'the username field', (f) => f.id === 'username');
+  await page.keyboard.type(`kbd${process.pid}`);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('a-long-password-3');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/shop$/);
+
+  await page.goto(`${shopUrl}/books/1`);
+  await tabTo(page, 'Add to cart', (f) => f.text === 'Add to cart');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/shop\/cart$/);
+  assert.deepEqual(await seriousAccessibilityProblems(page), [], 'the cart');
+  await tabTo(page, 'Place order', (f) => f.text === 'Place order');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/shop\/orders\/\d+$/);
+  await page.locator('#status', { hasText: 'Confirmed' }).waitFor();
+  assert.deepEqual(await seriousAccessibilityProblems(page), [], 'the order');
+  await context.close();
 });

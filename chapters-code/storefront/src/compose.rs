@@ -9,15 +9,24 @@
 
 use std::time::Duration;
 
-use crate::upstream::{Book, Catalog, Inventory, UpstreamError};
+use tokio_util::sync::CancellationToken;
 
-/// Everything the storefront reads from, and its budgets.
+use crate::session::CookieSettings;
+use crate::upstream::{Book, Catalog, Identity, Inventory, Notifications, Orders, UpstreamError};
+
+/// Everything the storefront calls, its budgets and its settings.
 #[derive(Debug, Clone)]
 pub struct Shop {
     pub catalog: Catalog,
     pub inventory: Inventory,
+    pub identity: Identity,
+    pub orders: Orders,
+    pub notifications: Notifications,
     /// How long a page waits for stock before it goes without.
     pub stock_budget: Duration,
+    pub cookies: CookieSettings,
+    /// Cancelled when the storefront shuts down: live streams end then.
+    pub closing: CancellationToken,
 }
 
 /// What a page says about stock.

@@ -7,10 +7,20 @@
 //! answers with HTML. It owns no data: everything it shows belongs to
 //! another service, and when one of them is slow or down, the page says
 //! so instead of failing ([`compose`]).
+//!
+//! Shoppers sign in ([`account`]), fill a cart ([`cart`]) and place
+//! orders ([`orders`]); every form is protected against cross-site
+//! forgery ([`csrf`]) and every cookie is out of a script's reach
+//! ([`session`]).
 
+pub mod account;
+pub mod cart;
 pub mod compose;
+pub mod csrf;
+pub mod orders;
 pub mod pages;
 pub mod security;
+pub mod session;
 pub mod upstream;
 
 use std::future::Future;
@@ -19,14 +29,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::middleware;
 use axum::routing::get;
 use ch01_autonomy::{health, server};
 use ch02_communication::catalog_client::Locate;
 use ch03_registry::discovery::cache::Discovery;
 use ch03_registry::services::{self as chapter3, RegistryFlags};
 
+use tokio_util::sync::CancellationToken;
+
 use self::compose::Shop;
-use self::upstream::{Catalog, Inventory, Upstream};
+use self::session::CookieSettings;
+use self::upstream::{Catalog, Identity, Inventory, Notifications, Orders, Upstream};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -43,6 +57,29 @@ pub struct Config {
     #[arg(long, env = "STOREFRONT_INVENTORY_URL")]
     pub inventory_url: Option<String>,
 
+    /// Identity's base URL (sign-up and sign-in); found in the registry when absent.
+    #[arg(long, env = "STOREFRONT_IDENTITY_URL")]
+    pub identity_url: Option<String>,
+
+    /// Orders' base URL; found in the registry when absent.
+    #[arg(long, env = "STOREFRONT_ORDERS_URL")]
+    pub orders_url: Option<String>,
+
+    /// Notifications' base URL; found in the registry when absent.
+    #[arg(long, env = "STOREFRONT_NOTIFICATIONS_URL")]
+    pub notifications_url: Option<String>,
+
+    /// Send cookies over HTTPS only. Keep it on wherever the shop is
+    /// served over HTTPS; the launcher turns it off for plain HTTP on
+    /// loopback.
+    #[arg(
+        long,
+        env = "STOREFRONT_COOKIE_SECURE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub cookie_secure: bool,
+
     /// Milliseconds a page waits for the catalog before it gives up.
     #[arg(long, env = "STOREFRONT_CATALOG_TIMEOUT_MS", default_value_t = 2000)]
     pub catalog_timeout_ms: u64,
@@ -58,31 +95,41 @@ pub struct Config {
 pub struct Upstreams {
     pub catalog: Arc<dyn Locate>,
     pub inventory: Arc<dyn Locate>,
+    pub identity: Arc<dyn Locate>,
+    pub orders: Arc<dyn Locate>,
+    pub notifications: Arc<dyn Locate>,
 }
 
 /// The storefront's routes inside the common layers of every service.
-pub fn router(config: &Config, upstreams: Upstreams) -> anyhow::Result<Router> {
-    let catalog_timeout = Duration::from_millis(config.catalog_timeout_ms);
-    let stock_budget = Duration::from_millis(config.stock_budget_ms);
+/// `closing` ends the live streams when the storefront shuts down.
+pub fn router(
+    config: &Config,
+    upstreams: Upstreams,
+    closing: CancellationToken,
+) -> anyhow::Result<Router> {
+    let timeout = Duration::from_millis(config.catalog_timeout_ms);
+    let upstream = |name, locate| Upstream::new(name, locate, timeout);
+    let cookies = CookieSettings {
+        secure: config.cookie_secure,
+    };
     let shop = Shop {
-        catalog: Catalog(Upstream::new(
-            "catalog",
-            upstreams.catalog,
-            catalog_timeout,
-        )?),
+        catalog: Catalog(upstream("catalog", upstreams.catalog)?),
         // The client's own timeout is a backstop; the page's budget is
         // shorter and is what the shopper waits.
-        inventory: Inventory(Upstream::new(
-            "inventory",
-            upstreams.inventory,
-            catalog_timeout,
-        )?),
-        stock_budget,
+        inventory: Inventory(upstream("inventory", upstreams.inventory)?),
+        identity: Identity(upstream("identity", upstreams.identity)?),
+        orders: Orders(upstream("orders", upstreams.orders)?),
+        notifications: Notifications(upstream("notifications", upstreams.notifications)?),
+        stock_budget: Duration::from_millis(config.stock_budget_ms),
+        cookies,
+        closing,
     };
     let health = Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready));
-    let pages = security::with_browser_headers(pages::routes(Arc::new(shop)));
+    let pages = pages::routes(Arc::new(shop))
+        .layer(middleware::from_fn_with_state(cookies, csrf::issue_token));
+    let pages = security::with_browser_headers(pages);
     Ok(server::with_common_layers(pages.merge(health), 16 * 1024))
 }
 
@@ -120,18 +167,27 @@ pub async fn run(
             None => Arc::new(Discovery::start(registry.clone(), service)),
         }
     };
+    let settings = &config.storefront;
     let upstreams = Upstreams {
-        catalog: locate(&config.storefront.catalog_url, "catalog"),
-        inventory: locate(&config.storefront.inventory_url, "inventory"),
+        catalog: locate(&settings.catalog_url, "catalog"),
+        inventory: locate(&settings.inventory_url, "inventory"),
+        identity: locate(&settings.identity_url, "identity"),
+        orders: locate(&settings.orders_url, "orders"),
+        notifications: locate(&settings.notifications_url, "notifications"),
     };
-    let router = router(&config.storefront, upstreams)?;
+    let closing = CancellationToken::new();
+    let router = router(settings, upstreams, closing.clone())?;
     chapter3::serve_registered(
         listener,
         &config.registry,
         "storefront",
         shutdown,
         |l, s| async move {
-            server::serve(l, router, s).await?;
+            let stop = async move {
+                s.await;
+                closing.cancel();
+            };
+            server::serve(l, router, stop).await?;
             Ok(())
         },
     )

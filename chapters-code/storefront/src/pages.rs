@@ -2,31 +2,82 @@
 //! template. Templates are compiled in (askama), and every value in them
 //! is HTML-escaped, so a book titled `<script>` is shown, not run.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use ch04_gateway::caller::Caller;
 use serde::Deserialize;
 
+use crate::cart::{self, Cart};
 use crate::compose::{Shop, Stock};
+use crate::csrf::CsrfToken;
 use crate::upstream::{Book, UpstreamError};
+use crate::{account, orders};
 
 /// Books on the home page and per search.
 const PAGE_SIZE: u32 = 20;
 /// The longest search a page accepts; the catalog would refuse longer.
 const MAX_QUERY: usize = 100;
 
+// ANCHOR: routes
 pub fn routes(shop: Arc<Shop>) -> Router {
     Router::new()
         .route("/shop", get(home))
         .route("/shop/books/{id}", get(book))
+        .route(
+            "/shop/sign-in",
+            get(account::sign_in_page).post(account::sign_in),
+        )
+        .route(
+            "/shop/sign-up",
+            get(account::sign_up_page).post(account::sign_up),
+        )
+        .route("/shop/sign-out", post(account::sign_out))
+        .route("/shop/cart", get(cart::view).post(cart::add))
+        .route("/shop/cart/remove", post(cart::remove))
+        .route("/shop/orders", get(orders::list).post(orders::checkout))
+        .route("/shop/orders/{id}", get(orders::page))
+        .route("/shop/orders/{id}/events", get(orders::events))
         .route("/shop/static/style.css", get(style))
+        .route("/shop/static/live.js", get(script))
         .route("/shop/{*rest}", get(not_found))
         .with_state(shop)
+}
+// ANCHOR_END: routes
+
+/// What every page's header shows: who is signed in, the cart, and the
+/// CSRF token for the sign-out form.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub shopper: Option<String>,
+    pub csrf: Arc<str>,
+    pub cart_items: i64,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Nav {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let shopper = <Caller as OptionalFromRequestParts<S>>::from_request_parts(parts, state)
+            .await?
+            .map(|caller| caller.name().to_owned());
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map_or_else(|| Arc::from(""), |token| token.0.clone());
+        Ok(Self {
+            shopper,
+            csrf,
+            cart_items: Cart::from_headers(&parts.headers).items(),
+        })
+    }
 }
 
 /// A book in a list, its price already written out.
@@ -49,13 +100,14 @@ impl From<Book> for BookRow {
 }
 
 /// `3999` → `$39.99`.
-fn price(cents: i64) -> String {
+pub fn price(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    nav: Nav,
     query: String,
     books: Vec<BookRow>,
 }
@@ -69,6 +121,7 @@ struct SearchParams {
 /// `GET /shop?q=rust`: the books matching the search, or the first page.
 async fn home(
     State(shop): State<Arc<Shop>>,
+    nav: Nav,
     Query(params): Query<SearchParams>,
 ) -> Result<Html<String>, PageError> {
     let query = params.q.unwrap_or_default().trim().to_owned();
@@ -77,19 +130,22 @@ async fn home(
     }
     let books = shop.catalog.search(&query, PAGE_SIZE).await?;
     let books = books.into_iter().map(BookRow::from).collect();
-    render(&HomePage { query, books })
+    render(&HomePage { nav, query, books })
 }
 // ANCHOR_END: home
 
 #[derive(Template)]
 #[template(path = "book.html")]
 struct BookPageView {
+    nav: Nav,
     query: String,
     book: BookRow,
     published_year: Option<i64>,
     stock: String,
     /// A class for the stock line: `in-stock`, `sold-out` or `unknown`.
     stock_class: &'static str,
+    /// Whether the page offers "Add to cart": not for a sold-out book.
+    can_order: bool,
 }
 
 /// What the page says about `stock`, and how it marks it.
@@ -104,6 +160,7 @@ fn stock_line(stock: Stock) -> (String, &'static str) {
 /// `GET /shop/books/{id}`: the book and its stock, composed.
 async fn book(
     State(shop): State<Arc<Shop>>,
+    nav: Nav,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     // Any id that is not a number names no book: a page, not a 400.
@@ -111,7 +168,9 @@ async fn book(
     let page = shop.book_page(id).await?;
     let (stock, stock_class) = stock_line(page.stock);
     render(&BookPageView {
+        nav,
         query: String::new(),
+        can_order: page.stock != Stock::SoldOut,
         published_year: page.book.published_year,
         book: BookRow::from(page.book),
         stock,
@@ -129,6 +188,16 @@ async fn style() -> impl IntoResponse {
     )
 }
 
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/live.js"),
+    )
+}
+
 async fn not_found() -> PageError {
     PageError::NotFound
 }
@@ -136,6 +205,7 @@ async fn not_found() -> PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    nav: Nav,
     query: String,
     heading: &'static str,
     message: &'static str,
@@ -146,9 +216,16 @@ struct ErrorPage {
 pub enum PageError {
     NotFound,
     BadSearch,
-    /// The catalog, without which no page has anything to show.
+    /// A form that did not come from one of our pages (CSRF).
+    Forbidden,
+    /// A form whose fields could not be read.
+    BadForm(String),
+    /// The page is a shopper's own: sign in first.
+    SignIn,
+    /// A service without which this page has nothing to show.
     Unavailable(UpstreamError),
     Render(askama::Error),
+    Internal(String),
 }
 
 impl From<UpstreamError> for PageError {
@@ -166,27 +243,50 @@ impl IntoResponse for PageError {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "There is no such page or book here.",
+                "There is no such page, book or order here.",
             ),
             Self::BadSearch => (
                 StatusCode::BAD_REQUEST,
                 "Search too long",
                 "Search for at most 100 characters.",
             ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Please try again",
+                "That form came from another site or an old page. Reload the page and send it again.",
+            ),
+            Self::BadForm(why) => {
+                tracing::info!(%why, "a form that cannot be read");
+                (
+                    StatusCode::BAD_REQUEST,
+                    "Please check the form",
+                    "Some of what the form sent could not be read.",
+                )
+            }
+            Self::SignIn => return Redirect::to("/shop/sign-in").into_response(),
             Self::Unavailable(err) => {
                 tracing::warn!(%err, "a page without its data");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Back in a moment",
-                    "The catalog is not answering right now. Please try again shortly.",
+                    "Part of the shop is not answering right now. Please try again shortly.",
                 )
             }
             Self::Render(err) => {
                 tracing::error!(%err, "a template failed to render");
                 return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
             }
+            Self::Internal(err) => {
+                tracing::error!(%err, "a page failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            }
         };
         let page = ErrorPage {
+            nav: Nav {
+                shopper: None,
+                csrf: Arc::from(""),
+                cart_items: 0,
+            },
             query: String::new(),
             heading,
             message,
@@ -198,7 +298,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render(template: &impl Template) -> Result<Html<String>, PageError> {
+pub fn render(template: &impl Template) -> Result<Html<String>, PageError> {
     template.render().map(Html).map_err(PageError::Render)
 }
 

@@ -1,7 +1,7 @@
 //! Headers that tell a browser what this site's pages may do.
 //!
-//! The pages load one stylesheet from this origin and nothing else: no
-//! script, no frame, no form posted elsewhere. The Content-Security-Policy
+//! The pages load one stylesheet and one script file from this origin and
+//! nothing else: no inline script, no frame, no form posted elsewhere. The Content-Security-Policy
 //! says exactly that, so an injected `<script>` would not run even if a
 //! value escaped the templates' escaping.
 
@@ -12,9 +12,12 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 
 // ANCHOR: policy
-/// Everything from this origin's stylesheet; nothing else at all.
+/// This origin's stylesheet and its one script file (live order
+/// updates, whose events come from this origin too); nothing inline,
+/// nothing from anywhere else.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
-     img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
 
 const BROWSER_HEADERS: [(HeaderName, &str); 4] = [
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
@@ -37,6 +40,11 @@ async fn add_browser_headers(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     for (name, value) in BROWSER_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    // Pages say who is signed in: no cache may keep one for someone else.
+    // The stylesheet and the script set their own.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

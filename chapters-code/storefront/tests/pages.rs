@@ -10,7 +10,9 @@ use axum::routing::get;
 use ch01_autonomy::{catalog, server};
 use serde_json::json;
 use storefront::{Config, Upstreams};
+use testkit::browser::Browser;
 use testkit::{TempDb, TestServer};
+use tokio_util::sync::CancellationToken;
 
 struct Running {
     server: TestServer,
@@ -47,17 +49,37 @@ fn config(stock_budget_ms: u64) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         catalog_url: None,
         inventory_url: None,
+        identity_url: None,
+        orders_url: None,
+        notifications_url: None,
         catalog_timeout_ms: 2000,
         stock_budget_ms,
+        cookie_secure: false,
     }
 }
 
+/// Where nothing listens: a service these tests do not need.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
 async fn spawn_storefront(catalog: &str, inventory: &str, stock_budget_ms: u64) -> TestServer {
+    spawn_storefront_with(catalog, inventory, NOWHERE, stock_budget_ms).await
+}
+
+async fn spawn_storefront_with(
+    catalog: &str,
+    inventory: &str,
+    identity: &str,
+    stock_budget_ms: u64,
+) -> TestServer {
     let upstreams = Upstreams {
         catalog: Arc::new(catalog.to_owned()),
         inventory: Arc::new(inventory.to_owned()),
+        identity: Arc::new(identity.to_owned()),
+        orders: Arc::new(NOWHERE.to_owned()),
+        notifications: Arc::new(NOWHERE.to_owned()),
     };
-    let router = storefront::router(&config(stock_budget_ms), upstreams).unwrap();
+    let closing = CancellationToken::new();
+    let router = storefront::router(&config(stock_budget_ms), upstreams, closing).unwrap();
     TestServer::start(|listener, shutdown| server::serve(listener, router, shutdown)).await
 }
 
@@ -165,6 +187,10 @@ async fn values_from_the_catalog_are_escaped_and_the_policy_forbids_scripts() {
         .unwrap()
         .to_owned();
     assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(
+        policy.contains("script-src 'self';"),
+        "no inline script: {policy}"
+    );
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let book = response.text().await.unwrap();
     assert!(!book.contains("<script>"), "{book}");
@@ -202,4 +228,143 @@ async fn unknown_books_and_pages_get_a_404_page_and_a_missing_catalog_a_503_page
     assert_eq!(status, 503);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(body.contains("Back in a moment"), "{body}");
+}
+
+// The shopper's forms: sign-in against a real identity, and the CSRF
+// checks every form passes through.
+
+async fn spawn_identity() -> Running {
+    let db = TempDb::new();
+    let app = ch04_gateway::identity::App::open(&ch04_gateway::identity::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url(),
+        token_ttl_minutes: 15,
+        demo_password: "demo-password-1".to_owned(),
+        signing_key_file: None,
+    })
+    .await
+    .unwrap();
+    let router = app.into_router();
+    let server =
+        TestServer::start(|listener, shutdown| server::serve(listener, router, shutdown)).await;
+    Running { server, _db: db }
+}
+
+// ANCHOR: sign_in
+#[tokio::test]
+async fn signing_up_sets_an_http_only_session_cookie_and_mistakes_show_the_form_again() {
+    let (catalog, identity) = (spawn_catalog().await, spawn_identity().await);
+    let shop = spawn_storefront_with(
+        catalog.server.base_url(),
+        NOWHERE,
+        identity.server.base_url(),
+        300,
+    )
+    .await;
+    let mut browser = Browser::new();
+    let (status, form) = browser.get(&shop.url("/shop/sign-up")).await;
+    assert_eq!(status, 200);
+    let token = browser.cookies["bookshop_csrf"].clone();
+    assert!(
+        form.contains(&format!("value=\"{token}\"")),
+        "the form repeats the cookie"
+    );
+
+    let (status, to) = browser
+        .post(
+            &shop.url("/shop/sign-up"),
+            &[("username", "reader"), ("password", "a-long-password-1")],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/shop"));
+    let session = browser
+        .last_set_cookies
+        .iter()
+        .find(|c| c.starts_with("bookshop_session="))
+        .expect("a session cookie");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/shop", "Max-Age=900"] {
+        assert!(session.contains(part), "{part} missing: {session}");
+    }
+    assert_ne!(browser.cookies["bookshop_csrf"], token, "a new CSRF token");
+
+    let (status, page) = browser
+        .post(
+            &shop.url("/shop/sign-in"),
+            &[("username", "reader"), ("password", "not-the-password")],
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(page.contains("Wrong username or password."), "{page}");
+    assert!(
+        page.contains("value=\"reader\""),
+        "the username is kept: {page}"
+    );
+
+    let (status, page) = browser
+        .post(
+            &shop.url("/shop/sign-up"),
+            &[("username", "reader"), ("password", "a-long-password-1")],
+        )
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("is taken"), "{page}");
+}
+// ANCHOR_END: sign_in
+
+// ANCHOR: csrf
+#[tokio::test]
+async fn a_form_without_its_token_or_from_another_site_is_refused() {
+    let catalog = spawn_catalog().await;
+    let shop = spawn_storefront(catalog.server.base_url(), NOWHERE, 300).await;
+    let mut browser = Browser::new();
+    browser.get(&shop.url("/shop/books/1")).await;
+    let token = browser.cookies["bookshop_csrf"].clone();
+    let add = shop.url("/shop/cart");
+    let book = [("book_id", "1"), ("quantity", "2")];
+
+    let (status, page) = browser.post_raw(&add, &book, "same-origin").await;
+    assert_eq!(status, 403, "no token: {page}");
+    assert!(page.contains("Reload the page"), "{page}");
+    let forged = "x".repeat(43);
+    let wrong = [("csrf", forged.as_str()), book[0], book[1]];
+    assert_eq!(browser.post_raw(&add, &wrong, "same-origin").await.0, 403);
+    let right = [("csrf", token.as_str()), book[0], book[1]];
+    assert_eq!(browser.post_raw(&add, &right, "cross-site").await.0, 403);
+    assert!(
+        !browser.cookies.contains_key("bookshop_cart"),
+        "nothing added"
+    );
+
+    let (status, to) = browser.post_raw(&add, &right, "same-origin").await;
+    assert_eq!((status, to.as_str()), (303, "/shop/cart"));
+    assert_eq!(browser.cookies["bookshop_cart"], "1x2");
+    let (_, cart) = browser.get(&shop.url("/shop/cart")).await;
+    assert!(cart.contains("The Rust Programming Language"), "{cart}");
+    assert!(cart.contains("Sign in</a> to place your order"), "{cart}");
+}
+// ANCHOR_END: csrf
+
+#[tokio::test]
+async fn pages_name_the_shopper_the_gateway_vouched_for_and_orders_need_one() {
+    let catalog = spawn_catalog().await;
+    let shop = spawn_storefront(catalog.server.base_url(), NOWHERE, 300).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let home = http
+        .get(shop.url("/shop"))
+        .header("x-bookshop-user", "ada")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.headers()["cache-control"], "no-store");
+    let home = home.text().await.unwrap();
+    assert!(home.contains("Signed in as <strong>ada</strong>"), "{home}");
+
+    for path in ["/shop/orders", "/shop/orders/1", "/shop/orders/1/events"] {
+        let anonymous = http.get(shop.url(path)).send().await.unwrap();
+        assert_eq!(anonymous.status(), 303, "{path}");
+        assert_eq!(anonymous.headers()["location"], "/shop/sign-in", "{path}");
+    }
 }

@@ -6,6 +6,8 @@
 //!   base URL and a handle that shuts it down gracefully.
 //! - [`process`]: run a service **binary** as a child process, wait until
 //!   `/health/ready` answers, then kill it (`SIGKILL`) or stop it (`SIGTERM`).
+//! - [`browser`]: an HTTP client that keeps cookies like a browser, for
+//!   tests of server-rendered pages and their forms.
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
 //! - [`proxy`]: a TCP proxy that refuses or delays on demand, for drills.
@@ -30,6 +32,7 @@ pub mod amqp;
 pub mod bookshop;
 #[cfg(feature = "amqp")]
 pub mod broker_node;
+pub mod browser;
 pub mod db;
 #[cfg(feature = "etcd")]
 pub mod etcd;

@@ -21,6 +21,7 @@ use serde::Deserialize;
 pub use crate::caller::USER_HEADER;
 
 use super::routes::Resolved;
+use super::session;
 use super::verified::VerifiedTokens;
 
 // ANCHOR: layer
@@ -29,7 +30,9 @@ use super::verified::VerifiedTokens;
 #[derive(Debug, Clone)]
 pub struct VerifiedUser(pub Arc<str>);
 
-/// On a route that needs a token: verifies it, or answers 401.
+/// On a route that needs a token: verifies it, or answers 401. On a
+/// route with a session cookie: verifies the cookie's token if there is
+/// one, and lets the request go on either way.
 pub async fn authenticate(
     State(verifier): State<Arc<Verifier>>,
     Resolved(route): Resolved,
@@ -45,6 +48,16 @@ pub async fn authenticate(
             Err(err) => {
                 return (StatusCode::UNAUTHORIZED, [challenge()], Problem::from(err))
                     .into_response();
+            }
+        }
+    } else if let Some(cookie) = &route.session_cookie {
+        // The token stays here: the pages learn who, never the credential.
+        if let Some(token) = session::take_cookie(request.headers_mut(), cookie) {
+            match verifier.verify_token(&token).await {
+                Ok(user) => {
+                    request.extensions_mut().insert(VerifiedUser(user));
+                }
+                Err(err) => tracing::debug!(%err, "a session cookie that does not verify"),
             }
         }
     }
@@ -132,6 +145,11 @@ impl Verifier {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(AuthError::Missing)?;
+        self.verify_token(token).await
+    }
+
+    /// The verified subject of `token`, however it arrived.
+    pub async fn verify_token(&self, token: &str) -> Result<Arc<str>, AuthError> {
         if let Some(user) = self.verified.user(token).await {
             return Ok(user);
         }

@@ -128,6 +128,7 @@ pub async fn serve_from_cache(
         Some(ttl)
             if request.method() == Method::GET
                 && !route.auth
+                && route.session_cookie.is_none()
                 && !request.headers().contains_key(header::AUTHORIZATION) =>
         {
             Duration::from_secs(ttl)

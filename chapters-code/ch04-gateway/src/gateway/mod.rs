@@ -14,6 +14,7 @@ pub mod proxy;
 pub mod ratelimit;
 pub mod retry;
 pub mod routes;
+pub mod session;
 pub mod upstreams;
 pub mod verified;
 

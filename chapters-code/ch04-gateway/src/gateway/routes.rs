@@ -25,8 +25,12 @@ pub struct Route {
     /// Whether the request needs a valid access token.
     #[serde(default)]
     pub auth: bool,
+    /// A cookie that may carry the token (chapter 9's pages): verified when
+    /// present, never forwarded; without a valid one, the caller is anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_cookie: Option<String>,
     /// Seconds a GET answer may be served from the gateway's cache
-    /// (never on `auth` routes; `Cache-Control` may shorten or forbid it).
+    /// (never on `auth` or `session_cookie` routes; `Cache-Control` may shorten or forbid it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_ttl_secs: Option<u64>,
     /// This route's own rate limit per client, instead of the gateway's.
