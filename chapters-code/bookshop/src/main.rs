@@ -10,10 +10,9 @@ mod services;
 
 use std::path::PathBuf;
 
-use ch01_autonomy::server;
 use ch03_registry::discovery::any::Backend;
-use ch07_operations::services::{Service, run_observed};
 use ch07_operations::telemetry::ENDPOINT_ENV as OTLP_ENDPOINT_ENV;
+use ch08_deployment::services::ImageService;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -97,38 +96,20 @@ struct Cli {
 enum ServiceCommand {
     #[command(hide = true)]
     Service {
+        /// Every service the image runs (chapter 8's list).
         #[command(subcommand)]
-        service: Child,
+        service: ImageService,
     },
-}
-
-/// Every service a child process can be: chapter 7's, and the storefront.
-#[derive(Debug, Subcommand)]
-enum Child {
-    #[command(flatten)]
-    Chapter7(Service),
-    /// The storefront (chapter 9).
-    Storefront(storefront::ProcessConfig),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.service {
-        // Chapter 7's services: the earlier chapters' code, with trace
-        // context, `/metrics` and traces (when OTEL_EXPORTER_OTLP_ENDPOINT
-        // is set) added to every one.
-        Some(ServiceCommand::Service {
-            service: Child::Chapter7(service),
-        }) => run_observed(service).await,
-        Some(ServiceCommand::Service {
-            service: Child::Storefront(config),
-        }) => {
-            let telemetry = ch07_operations::telemetry::init("storefront")?;
-            let outcome = storefront::run(config, server::shutdown_signal()).await;
-            telemetry.shutdown().await;
-            outcome
-        }
+        // Chapter 7's services (the earlier chapters' code, with trace
+        // context, `/metrics` and traces when OTEL_EXPORTER_OTLP_ENDPOINT
+        // is set) and the storefront, exactly as the image runs them.
+        Some(ServiceCommand::Service { service }) => service.run_observed().await,
         None => {
             let ports = services::Ports {
                 registry: cli.registry_port,
@@ -157,7 +138,6 @@ async fn main() -> anyhow::Result<()> {
                         .push(("ETCD_ENDPOINTS".to_owned(), cli.etcd_endpoints.clone()));
                 }
             }
-            services::write_gateway_routes(&cli.data_dir)?;
             launcher::run(&cli.data_dir, plan).await
         }
     }

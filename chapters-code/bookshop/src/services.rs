@@ -252,8 +252,6 @@ fn services(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
                 listen(ports.gateway),
                 "--registry-url".to_owned(),
                 registry_url.clone(),
-                "--routes".to_owned(),
-                data_dir.join(GATEWAY_ROUTES).display().to_string(),
             ],
             envs: token.clone(),
             try_it: format!(
@@ -289,35 +287,6 @@ fn services(data_dir: &Path, ports: Ports, registry_token: &str) -> Vec<ServiceS
 
 /// The readiness check most services are waited on with.
 const READY: &str = "/health/ready";
-
-/// The gateway's route table, written into the data directory at start.
-const GATEWAY_ROUTES: &str = "gateway-routes.toml";
-
-// ANCHOR: shop_route
-/// Bookshop's public API plus the storefront's pages: `/shop` and below
-/// go to the storefront. A browser's token rides in the session cookie:
-/// the gateway verifies it and tells the storefront who is shopping.
-const SHOP_ROUTE: &str = r#"
-[[route]]
-prefix = "/shop"
-service = "storefront"
-rewrite = "/shop"
-methods = ["GET", "HEAD", "POST"]
-session_cookie = "bookshop_session"
-"#;
-// ANCHOR_END: shop_route
-
-/// Writes the route table the launcher's gateway reads (`--routes`).
-pub fn write_gateway_routes(data_dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
-    let routes = format!(
-        "{}{SHOP_ROUTE}",
-        ch04_gateway::gateway::routes::DEFAULT_ROUTES
-    );
-    let path = data_dir.join(GATEWAY_ROUTES);
-    std::fs::write(&path, routes)
-        .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))
-}
 
 #[cfg(test)]
 mod tests {
@@ -359,19 +328,6 @@ mod tests {
             names[..5],
             ["registry", "identity", "catalog", "catalog", "catalog"]
         );
-    }
-
-    #[test]
-    fn the_gateway_sends_shop_to_the_storefront() {
-        let dir = tempfile::tempdir().unwrap();
-        write_gateway_routes(dir.path()).unwrap();
-        let text = std::fs::read_to_string(dir.path().join(GATEWAY_ROUTES)).unwrap();
-        let table = ch04_gateway::gateway::routes::RouteTable::parse(&text).unwrap();
-        let target = table.resolve("/shop/books/1", None).unwrap();
-        assert_eq!(target.route.service, "storefront");
-        assert_eq!(target.path_and_query, "/shop/books/1");
-        let api = table.resolve("/api/orders", None).unwrap();
-        assert_eq!(api.route.service, "orders");
     }
 
     #[test]

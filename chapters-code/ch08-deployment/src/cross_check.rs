@@ -6,9 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ch07_operations::services::Service;
 use clap::{CommandFactory, Parser};
 use serde_json::Value;
+
+use crate::services::ImageService;
 
 /// The service binary's command line: `bookshop-service <service> …`.
 #[derive(Debug, Parser)]
@@ -19,7 +20,7 @@ use serde_json::Value;
 )]
 pub struct ServiceCli {
     #[command(subcommand)]
-    pub service: Service,
+    pub service: ImageService,
 }
 
 /// Variables every service reads that are not flags: logs and traces.

@@ -9,8 +9,10 @@
 //!   probe, service name and secret in those files with the services'
 //!   own command lines, so a renamed flag fails a test instead of a pod.
 //!
-//! The image runs `bookshop-service <service>` (this crate's binary), and
+//! The image runs `bookshop-service <service>` (this crate's binary; the
+//! services it can be are in [`services`]), and
 //! `bookshop-probe <url>` is its healthcheck.
 
 pub mod cross_check;
 pub mod files;
+pub mod services;

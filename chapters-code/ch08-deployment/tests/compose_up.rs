@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 const IMAGE: &str = "localhost/bookshop-service:0.1.0";
 /// The launcher's ports, which compose.yaml uses with host networking.
-const PORTS: [u16; 8] = [8500, 8001, 8002, 8003, 8004, 8005, 8006, 8080];
+const PORTS: [u16; 9] = [8500, 8001, 8002, 8003, 8004, 8005, 8006, 8000, 8080];
 const GATEWAY: &str = "http://127.0.0.1:8080";
 
 /// One compose project: its files, and `down` when dropped, so a failed
@@ -234,6 +234,9 @@ async fn compose_up_runs_a_customers_journey_and_down_leaves_nothing() {
     let kinds = testkit::bookshop::notification_kinds(GATEWAY, &token, &order["id"], 2).await;
     assert_eq!(kinds, ["order.confirmed", "order.placed"]);
     // ANCHOR_END: journey
+    let page = http.get(format!("{GATEWAY}/shop/books/1")).send().await;
+    let page = page.unwrap().text().await.unwrap();
+    assert!(page.contains("The Rust Programming Language"), "{page}");
 
     // ANCHOR: healthchecks
     // Every container's own healthcheck, run inside it (podman runs them
@@ -241,8 +244,8 @@ async fn compose_up_runs_a_customers_journey_and_down_leaves_nothing() {
     let containers = project.containers();
     assert_eq!(
         containers.len(),
-        10,
-        "8 services and 2 stand-ins: {containers:?}"
+        11,
+        "9 services and 2 stand-ins: {containers:?}"
     );
     for container in &containers {
         let check = Project::podman(&["healthcheck", "run", container]);

@@ -76,7 +76,7 @@ fn the_manifests_and_the_compose_file_agree_with_the_code() {
     for (name, external_secrets) in OVERLAYS {
         let objects = files::render(&overlay(name)).unwrap();
         let checked = cross_check::kubernetes_containers(&objects);
-        assert_eq!(checked.len(), 8, "{name}: one container per service");
+        assert_eq!(checked.len(), 9, "{name}: one container per service");
         let problems = cross_check::check_kubernetes(&objects, external_secrets);
         assert!(
             problems.is_empty(),
@@ -85,7 +85,7 @@ fn the_manifests_and_the_compose_file_agree_with_the_code() {
         );
     }
     let compose = files::read(&files::deploy_dir().join("compose.yaml")).unwrap();
-    assert_eq!(cross_check::compose_containers(&compose).len(), 8);
+    assert_eq!(cross_check::compose_containers(&compose).len(), 9);
     let problems = cross_check::check_compose(&compose);
     assert!(
         problems.is_empty(),
@@ -193,8 +193,8 @@ async fn every_path_a_probe_asks_for_is_served() {
     // ANCHOR: probes
     let probes = probes();
     // Startup, liveness, readiness (Kubernetes) and the healthchecks
-    // (compose) ask for two paths of each of the eight services.
-    assert_eq!(probes.len(), 16, "{probes:?}");
+    // (compose) ask for two paths of each of the nine services.
+    assert_eq!(probes.len(), 18, "{probes:?}");
     for (service, path) in probes {
         // Every service serves the same health paths (chapter 1's shape);
         // the gateway's readiness is its own, so it is asked too.

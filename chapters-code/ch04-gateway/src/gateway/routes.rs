@@ -94,7 +94,7 @@ fn first_segment(prefix: &str) -> &str {
         .unwrap_or_default()
 }
 
-/// Bookshop's public API, as DESIGN lists it.
+/// Bookshop's public API, as DESIGN lists it, and the storefront's pages.
 pub const DEFAULT_ROUTES: &str = r#"
 [[route]]
 prefix = "/api/identity"
@@ -119,6 +119,17 @@ prefix = "/api/notifications"
 service = "notifications"
 rewrite = "/v1/notifications"
 auth = true
+
+# ANCHOR: shop_route
+# Chapter 9's pages: anyone may browse; a signed-in browser's token rides
+# in the session cookie, which the gateway verifies and keeps.
+[[route]]
+prefix = "/shop"
+service = "storefront"
+rewrite = "/shop"
+methods = ["GET", "HEAD", "POST"]
+session_cookie = "bookshop_session"
+# ANCHOR_END: shop_route
 "#;
 
 impl RouteTable {
@@ -272,14 +283,14 @@ mod tests {
 
     #[test]
     fn prefixes_outside_api_are_entrances_and_the_gateways_own_are_refused() {
-        let shop = "[[route]]\nprefix = \"/shop\"\nservice = \"storefront\"\nrewrite = \"/shop\"\n";
-        let table = RouteTable::parse(&format!("{DEFAULT_ROUTES}{shop}")).unwrap();
+        let table = RouteTable::parse(DEFAULT_ROUTES).unwrap();
         assert_eq!(table.entrances(), ["/shop"]);
-        assert!(
-            RouteTable::parse(DEFAULT_ROUTES)
-                .unwrap()
-                .entrances()
-                .is_empty()
+        let shop = table.resolve("/shop/books/1", None).unwrap();
+        assert_eq!(shop.route.service, "storefront");
+        assert_eq!(shop.path_and_query, "/shop/books/1");
+        assert_eq!(
+            shop.route.session_cookie.as_deref(),
+            Some("bookshop_session")
         );
         for own in ["/health", "/gateway/x", "/metrics"] {
             let route =
