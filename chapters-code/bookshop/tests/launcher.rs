@@ -323,6 +323,14 @@ async fn signed_up(public: &str, username: &str) -> Browser {
     browser
 }
 
+/// The idempotency key a cart page renders into its "Place order" form.
+fn order_key(cart: &str) -> &str {
+    cart.split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the cart page carries an idempotency key")
+}
+
 // ANCHOR: shop_journey
 /// Two shoppers on the storefront's pages, through the gateway: one signs
 /// up, orders two books and watches the order settle; the other can see
@@ -341,11 +349,7 @@ async fn shop_in_a_browser(public: &str) {
         assert_eq!(ada.post(&page("/shop/cart"), &add).await.0, 303);
     }
     let (_, cart) = ada.get(&page("/shop/cart")).await;
-    let key = cart
-        .split("name=\"key\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the cart page carries an idempotency key");
+    let key = order_key(&cart);
     // ANCHOR_END: shop_journey
 
     // ANCHOR: place_order
@@ -367,6 +371,19 @@ async fn shop_in_a_browser(public: &str) {
     let (_, mine) = ada.get(&page("/shop/orders")).await;
     assert_eq!(mine.matches("href=\"/shop/orders/").count(), 1, "{mine}");
     // ANCHOR_END: place_order
+
+    // A book inventory has none of: the order is cancelled, and says why.
+    let none_left = [("book_id", "23"), ("quantity", "1")];
+    assert_eq!(ada.post(&page("/shop/cart"), &none_left).await.0, 303);
+    let (_, cart) = ada.get(&page("/shop/cart")).await;
+    let (_, to) = ada
+        .post(&page("/shop/orders"), &[("key", order_key(&cart))])
+        .await;
+    let (_, cancelled) = ada.get(&page(&to)).await;
+    assert!(
+        cancelled.contains("Cancelled: not enough stock for book 23"),
+        "{cancelled}"
+    );
 
     // ANCHOR: second_shopper
     let mut grace = signed_up(public, "grace.reader").await;
