@@ -23,6 +23,25 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// Stops a launcher the way Ctrl-C does when a test ends early (a failed
+/// assertion). `kill_on_drop` alone would SIGKILL the launcher and leave
+/// its services running, holding ports and the broker's queues.
+struct CtrlCOnDrop(Pid);
+
+impl Drop for CtrlCOnDrop {
+    fn drop(&mut self) {
+        if kill(self.0, Signal::SIGINT).is_err() {
+            return; // already gone
+        }
+        for _ in 0..100 {
+            if kill(self.0, None).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 /// Starts `command` with `--data-dir data` and waits (at most 60 s) for
 /// its banner; its standard output, read up to the banner, comes back too.
 async fn start_launcher(
@@ -80,6 +99,9 @@ async fn starts_every_service_and_stops_them_on_ctrl_c() {
         .args(["--orders-port", &orders_port.to_string()])
         .args(["--storefront-port", &storefront_port.to_string()]);
     let (mut launcher, mut stdout) = start_launcher(&mut command, data.path()).await;
+    let _stop = CtrlCOnDrop(Pid::from_raw(
+        i32::try_from(launcher.id().unwrap()).unwrap(),
+    ));
 
     let book = reqwest::get(format!("http://127.0.0.1:{catalog_port}/v1/books/1"))
         .await
@@ -478,6 +500,9 @@ async fn with_discovery_etcd_every_service_registers_in_etcd() {
         command.env(format!("BOOKSHOP_{service}_PORT"), port.to_string());
     }
     let (mut launcher, _stdout) = start_launcher(&mut command, data.path()).await;
+    let _stop = CtrlCOnDrop(Pid::from_raw(
+        i32::try_from(launcher.id().unwrap()).unwrap(),
+    ));
 
     // All eight are in etcd, and the gateway finds the catalog there.
     let etcd = EtcdRegistry::connect_under(&endpoints, &prefix)
