@@ -125,6 +125,23 @@ wait_for() {
     exit 1
 }
 
+# wait_for_count NAME RE COUNT [SECONDS]: like wait_for, until RE has
+# matched COUNT lines (for lines that differ each run, such as jittered waits).
+wait_for_count() {
+    local name=$1 pattern=$2 count=$3 seconds=${4:-180}
+    local seen
+    for _ in $(seq 1 $((seconds * 10))); do
+        seen=$(grep -Ec -- "$pattern" "$SESSION_LOGS/$name.log" 2>/dev/null || true)
+        if [ "${seen:-0}" -ge "$count" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "session: gave up waiting ${seconds} s for ${count} lines /$pattern/ in $name's log" >&2
+    cat "$SESSION_LOGS/$name.log" >&2
+    exit 1
+}
+
 # log NAME [--grep RE] [--without RE]: the lines NAME printed since the
 # last `log NAME`, without cargo's own progress lines.
 log() {

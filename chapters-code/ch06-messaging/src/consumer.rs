@@ -20,6 +20,7 @@ use lapin::{BasicProperties, Channel, Confirmation};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
+use crate::backoff::Backoff;
 use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::events::{Envelope, ORDER_CANCELLED, ORDER_CONFIRMED, ORDER_PLACED};
 use crate::headers::{self, Kind};
@@ -132,21 +133,21 @@ pub async fn run<H: Handler>(
     connected: Arc<AtomicBool>,
     stop: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), config.max_backoff);
     while !stop.is_cancelled() {
         let ended = session(handler.as_ref(), &config, &connected, &stop).await;
         if connected.swap(false, Ordering::SeqCst) {
-            backoff = Duration::from_millis(100); // it was up: start short again
+            backoff.reset(); // it was up: start short again
         }
+        let delay = backoff.next_delay();
         match ended {
             Ok(Ended::Stopped) => break,
             Ok(Ended::ByBroker) => tracing::warn!("the broker closed the consumer"),
-            Err(err) => tracing::warn!(%err, retry_in = ?backoff, "consumer disconnected"),
+            Err(err) => tracing::warn!(%err, retry_in = ?delay, "consumer disconnected"),
         }
-        if sleep_unless_stopped(backoff, &stop).await {
+        if sleep_unless_stopped(delay, &stop).await {
             break;
         }
-        backoff = (backoff * 2).min(config.max_backoff);
     }
 }
 // ANCHOR_END: reconnect

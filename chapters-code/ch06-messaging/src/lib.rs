@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //!
+//! - [`backoff`]: how long to wait before reconnecting (capped, jittered).
 //! - [`events`]: the envelope every event travels in (CloudEvents names).
 //! - [`topology`]: the exchanges and queues, declared idempotently by the
 //!   side that owns them.
@@ -18,6 +19,7 @@
 //! - [`inventory`]: chapter 5's inventory, releasing stock when it hears
 //!   `order.cancelled` (choreography instead of a call from the saga).
 
+pub mod backoff;
 pub mod broker;
 pub mod consumer;
 pub mod events;

@@ -14,6 +14,7 @@ use lapin::{BasicProperties, Channel, Confirmation};
 use tokio_util::sync::CancellationToken;
 
 use super::{Outbox, PendingEvent};
+use crate::backoff::Backoff;
 use crate::broker::{BrokerError, BrokerFlags, close, confirmed_channel, within};
 use crate::topology::Topology;
 use ch01_autonomy::{outgoing, sqlite};
@@ -93,19 +94,17 @@ impl From<lapin::Error> for RelayError {
 /// stay in the outbox. Told to stop, it finishes the batch in hand (its
 /// confirms, and marking it sent), closes the channel, and returns.
 pub async fn run(outbox: Outbox, config: RelayConfig, stop: CancellationToken) {
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = Backoff::new(FIRST_BACKOFF, config.max_backoff);
     while !stop.is_cancelled() {
-        match session(&outbox, &config, &mut backoff, &stop).await {
-            Ok(()) => {}
-            Err(err) => {
-                let waiting = outbox.pending_count().await.unwrap_or(-1);
-                tracing::warn!(%err, waiting, retry_in = ?backoff, "relay is not publishing");
-            }
+        let ended = session(&outbox, &config, &mut backoff, &stop).await;
+        let delay = backoff.next_delay();
+        if let Err(err) = ended {
+            let waiting = outbox.pending_count().await.unwrap_or(-1);
+            tracing::warn!(%err, waiting, retry_in = ?delay, "relay is not publishing");
         }
-        if sleep_unless_stopped(backoff, &stop).await {
+        if sleep_unless_stopped(delay, &stop).await {
             break;
         }
-        backoff = (backoff * 2).min(config.max_backoff);
     }
 }
 // ANCHOR_END: run
@@ -117,7 +116,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 async fn session(
     outbox: &Outbox,
     config: &RelayConfig,
-    backoff: &mut Duration,
+    backoff: &mut Backoff,
     stop: &CancellationToken,
 ) -> Result<(), RelayError> {
     // Before each attempt to connect, so that while the broker is away the
@@ -127,7 +126,7 @@ async fn session(
     let (connection, channel) = confirmed_channel(&config.amqp_addr).await?;
     config.topology.declare_exchanges(&channel).await?;
     tracing::info!("relay connected to the broker");
-    *backoff = FIRST_BACKOFF; // the next outage starts waiting short again
+    backoff.reset(); // the next outage starts waiting short again
     // ANCHOR: session_wake
     while !stop.is_cancelled() {
         // Listening before looking: a commit made while we look still wakes us.
