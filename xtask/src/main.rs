@@ -9,11 +9,13 @@
 //! - `cargo xtask exercises`: every exercise's starter fails, its solution passes.
 //! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
 //! - `cargo xtask preflight`: is this machine ready for the workshop?
+//! - `cargo xtask performance [--from DIR]`: run every bench, write the appendix.
 
 mod architecture;
 mod book;
 mod exercises;
 mod links;
+mod performance;
 mod preflight;
 mod sessions;
 mod style;
@@ -24,7 +26,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | sessions [--update] [name ...] | architecture | exercises | learn [list | reset] [--chapter N] | preflight>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | sessions [--update] [name ...] | architecture | exercises | learn [list | reset] [--chapter N] | preflight | performance [--from DIR]>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         Some("exercises") => exercises::check_all(&root),
         Some("learn") => exercises::learn(&root, &args[1..]),
         Some("preflight") => preflight::run(),
+        Some("performance") => performance::run(&root, &args[1..]),
         _ => bail!("{USAGE}"),
     }
 }

@@ -19,10 +19,15 @@ pub struct Health {
     pub status: &'static str,
 }
 
+impl Health {
+    /// What `/health/live` answers.
+    pub const LIVE: Health = Health { status: "live" };
+}
+
 /// `GET /health/live`: the process answers. Nothing else is checked, so
 /// a slow dependency never gets a healthy process restarted.
 pub async fn live() -> Json<Health> {
-    Json(Health { status: "live" })
+    Json(Health::LIVE)
 }
 
 // ANCHOR: ready_if
@@ -32,8 +37,17 @@ pub async fn ready_if<E: Display>(
     check: impl Future<Output = Result<(), E>>,
     what: &str,
 ) -> Result<Json<Health>, Problem> {
+    readiness(check, what).await.map(Json)
+}
+
+/// The answer behind [`ready_if`], for any framework: the health to send,
+/// or the 503 problem.
+pub async fn readiness<E: Display>(
+    check: impl Future<Output = Result<(), E>>,
+    what: &str,
+) -> Result<Health, Problem> {
     let detail = match tokio::time::timeout(READY_TIMEOUT, check).await {
-        Ok(Ok(())) => return Ok(Json(Health { status: "ready" })),
+        Ok(Ok(())) => return Ok(Health { status: "ready" }),
         Ok(Err(err)) => {
             tracing::warn!(%err, "not ready: {what} does not answer");
             format!("{what} does not answer")

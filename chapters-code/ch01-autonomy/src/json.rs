@@ -26,10 +26,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !has_json_content_type(&req) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "expected a request body with `Content-Type: application/json`",
-            ));
+            return Err(unsupported_media_type());
         }
         // Reading the body enforces the body limit (axum's `DefaultBodyLimit`).
         let bytes = Bytes::from_request(req, state)
@@ -40,9 +37,28 @@ where
 }
 // ANCHOR_END: extractor
 
+/// The same checks as [`JsonBody`], for a body some other framework read:
+/// 415 without a JSON media type, then what [`parse`] says.
+pub fn from_body<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<T, Problem> {
+    if !content_type.is_some_and(is_json_media_type) {
+        return Err(unsupported_media_type());
+    }
+    parse(bytes)
+}
+
+fn unsupported_media_type() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "expected a request body with `Content-Type: application/json`",
+    )
+}
+
 // ANCHOR: parse
 /// 400 when the JSON is malformed, 422 when it is JSON of the wrong shape.
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|err| Problem::bad_request(format!("the body is not valid JSON: {err}")))?;
     whole_numbers_as_integers(&mut value);
@@ -85,13 +101,15 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
 }
 
 fn has_json_content_type(req: &Request) -> bool {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return false;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let essence = value
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(is_json_media_type)
+}
+
+/// `application/json`, or any `application/…+json`, parameters aside.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
         .split(';')
         .next()
         .unwrap_or_default()

@@ -131,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
         "{:<9} {:>10} {:>10} {:>9} {:>9} {:>13} {:>7}",
         "protocol", "books/call", "calls/s", "p50 ms", "p99 ms", "bytes/call", "errors"
     );
+    let mut charts = testkit::figures::Figures::new("http_vs_grpc");
     for books_per_call in [1, 5] {
         for protocol in [Protocol::Http, Protocol::Grpc] {
             let row = measure(
@@ -151,8 +152,30 @@ async fn main() -> anyhow::Result<()> {
                 row.bytes_per_call,
                 row.errors,
             );
+            let name = if protocol == Protocol::Http {
+                "HTTP/JSON"
+            } else {
+                "gRPC"
+            };
+            let label = format!(
+                "{name}, {books_per_call} book{}",
+                if books_per_call == 1 { "" } else { "s" }
+            );
+            charts.add(
+                "Lookups, calls per second",
+                &label,
+                row.calls as f64 / row.seconds,
+                "calls/s",
+            );
+            charts.add(
+                "Bytes on the wire per call",
+                &label,
+                row.bytes_per_call,
+                "bytes",
+            );
         }
     }
+    charts.save()?;
     catalog.stop().await?;
     Ok(())
 }

@@ -529,7 +529,16 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let direct_p99 = results[0].1.p99_ms;
     let nginx_rate = results[1].1.requests_per_sec;
+    // For the appendix's charts (`cargo xtask performance`).
+    let mut charts = testkit::figures::Figures::new("gateway_vs_proxies");
     for (name, figures) in &results {
+        charts.add(
+            "GET one book, requests per second",
+            name,
+            figures.requests_per_sec,
+            "req/s",
+        );
+        charts.add("GET one book, p99 latency", name, figures.p99_ms, "ms");
         let per_thousand =
             1000.0 * figures.new_upstream_connections as f64 / figures.requests.max(1) as f64;
         println!(
@@ -542,6 +551,7 @@ async fn main() -> anyhow::Result<()> {
             per_thousand,
         );
     }
+    charts.save()?;
     let by_name = |wanted: &str| {
         results
             .iter()

@@ -152,9 +152,16 @@ async fn measure() {
 
     println!("catalog                        req/s (median)   vs ch. 6   p50 ms   p99 ms   errors");
     let baseline = variants[0].median().per_second();
+    let mut charts = testkit::figures::Figures::new("overhead");
     for variant in &mut variants {
         let name = variant.name;
         let median = variant.median();
+        charts.add(
+            "GET /v1/books/1, requests per second",
+            name,
+            median.per_second(),
+            "req/s",
+        );
         println!(
             "{name:<29}   {:>14.0}   {:>8.2}   {:>6.2}   {:>6.2}   {:>6}",
             median.per_second(),
@@ -168,6 +175,9 @@ async fn measure() {
         "spans the collector received: {}",
         received.load(Ordering::Relaxed)
     );
+    if let Err(err) = charts.save() {
+        eprintln!("cannot save the figures: {err:#}");
+    }
 }
 
 #[tokio::main]

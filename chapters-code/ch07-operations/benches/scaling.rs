@@ -82,6 +82,7 @@ async fn main() {
     let dbs: Vec<TempDb> = (0..2).map(|_| TempDb::new()).collect();
     let mut extra = Vec::new();
     let mut first_rate = 0.0;
+    let mut charts = testkit::figures::Figures::new("scaling");
     for instances in 1..=3 {
         if instances > 1 {
             extra.push(shop.start_catalog(&dbs[instances - 2]).await);
@@ -105,6 +106,25 @@ async fn main() {
             median.millis(0.99),
             median.errors,
         );
+        let label = format!(
+            "{instances} catalog{}",
+            if instances == 1 { "" } else { "s" }
+        );
+        charts.add(
+            "Through the gateway, requests per second",
+            &label,
+            median.per_second(),
+            "req/s",
+        );
+        charts.add(
+            "Through the gateway, p99 latency",
+            &label,
+            median.millis(0.99),
+            "ms",
+        );
+    }
+    if let Err(err) = charts.save() {
+        eprintln!("cannot save the figures: {err:#}");
     }
     drop(extra);
     shop.clean_up().await;

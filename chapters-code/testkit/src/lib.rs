@@ -9,6 +9,7 @@
 //! - [`browser`]: an HTTP client that keeps cookies like a browser, for
 //!   tests of server-rendered pages and their forms.
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
+//! - [`figures`]: what a bench hands to `cargo xtask performance`.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
 //! - [`proxy`]: a TCP proxy that refuses or delays on demand, for drills.
 //! - [`schemathesis`]: run schemathesis with every check against a
@@ -38,6 +39,7 @@ pub mod db;
 pub mod etcd;
 #[cfg(feature = "etcd")]
 pub mod etcd_cluster;
+pub mod figures;
 pub mod load;
 pub mod process;
 pub mod proxy;

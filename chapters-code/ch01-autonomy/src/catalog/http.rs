@@ -8,9 +8,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::model::{Book, NewBook};
 use super::store::BookQuery;
+use super::{AppState, BookStore};
 use crate::health::{self, Health};
 use crate::json::JsonBody;
 use crate::problem::{FieldError, Problem};
@@ -80,6 +80,12 @@ pub async fn list_books(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<BookList>, Problem> {
     let Query(params) = params.map_err(|rejection| Problem::bad_request(rejection.body_text()))?;
+    list_page(&state.store, params).await.map(Json)
+}
+
+/// One page of books, as a query string asks for it. Nothing here is
+/// axum's, so a service on another framework pages the same way.
+pub async fn list_page(store: &BookStore, params: ListParams) -> Result<BookList, Problem> {
     let limit = match params.limit {
         Some(0) => {
             return Err(Problem::invalid_fields(vec![FieldError::new(
@@ -97,13 +103,13 @@ pub async fn list_books(
         limit,
         offset: params.offset.unwrap_or(0),
     };
-    let page = state.store.list(&query).await?;
-    Ok(Json(BookList {
+    let page = store.list(&query).await?;
+    Ok(BookList {
         books: page.books,
         total: page.total,
         limit: query.limit,
         offset: query.offset,
-    }))
+    })
 }
 // ANCHOR_END: list_books
 
@@ -123,10 +129,14 @@ pub async fn get_book(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Book>, Problem> {
+    find_book(&state.store, &id).await.map(Json)
+}
+
+/// The book `id` names, or a 404 problem that repeats the id.
+pub async fn find_book(store: &BookStore, id: &str) -> Result<Book, Problem> {
     let not_found = || Problem::not_found(format!("there is no book with id {id}"));
     let numeric_id: i64 = id.parse().map_err(|_| not_found())?;
-    let book = state.store.get(numeric_id).await?.ok_or_else(not_found)?;
-    Ok(Json(book))
+    store.get(numeric_id).await?.ok_or_else(not_found)
 }
 // ANCHOR_END: get_book
 
@@ -147,14 +157,24 @@ pub async fn create_book(
     State(state): State<AppState>,
     JsonBody(new_book): JsonBody<NewBook>,
 ) -> Result<Response, Problem> {
-    let new_book = new_book.validate().map_err(Problem::invalid_fields)?;
-    let book = state.store.create(&new_book).await?;
-    tracing::info!(book_id = book.id, "book created");
-    let location = HeaderValue::from_str(&format!("/v1/books/{}", book.id))
-        .map_err(|_| Problem::internal())?;
+    let book = add_book(&state.store, new_book).await?;
+    let location = HeaderValue::from_str(&location(&book)).map_err(|_| Problem::internal())?;
     let mut headers = HeaderMap::new();
     headers.insert(header::LOCATION, location);
     Ok((StatusCode::CREATED, headers, Json(book)).into_response())
+}
+
+/// Validates `new_book` and stores it: a 422 naming every bad field, or the book.
+pub async fn add_book(store: &BookStore, new_book: NewBook) -> Result<Book, Problem> {
+    let new_book = new_book.validate().map_err(Problem::invalid_fields)?;
+    let book = store.create(&new_book).await?;
+    tracing::info!(book_id = book.id, "book created");
+    Ok(book)
+}
+
+/// Where a book lives: the `Location` of a 201.
+pub fn location(book: &Book) -> String {
+    format!("/v1/books/{}", book.id)
 }
 // ANCHOR_END: create_book
 

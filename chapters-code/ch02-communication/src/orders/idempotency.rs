@@ -4,7 +4,7 @@
 //! The client picks a unique key per logical request and sends it with
 //! every retry. The first request with a key is processed; later ones with
 //! the same key and the same body get the first result back; the same key
-//! with a different body is a client bug and gets a 422.
+//! with a different body is a client bug and gets a 409 Conflict.
 
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
