@@ -35,11 +35,9 @@ pub async fn check(base: &str) -> anyhow::Result<()> {
     one_book(&call).await.context("GET /v1/books/{id}")?;
     creating(&call).await.context("POST /v1/books")?;
     let unknown = call.get("/no/such/route").await?;
-    ensure!(
-        unknown.status() == StatusCode::NOT_FOUND,
-        "an unknown route answered {}",
-        unknown.status()
-    );
+    problem(unknown, StatusCode::NOT_FOUND)
+        .await
+        .context("an unknown route")?;
     Ok(())
 }
 // ANCHOR_END: check
@@ -86,11 +84,15 @@ async fn health(call: &Call<'_>) -> anyhow::Result<()> {
 }
 
 async fn request_ids(call: &Call<'_>) -> anyhow::Result<()> {
-    let response = call.get("/v1/books/1").await?;
-    ensure!(
-        response.headers().contains_key(REQUEST_ID),
-        "a response has no {REQUEST_ID}"
-    );
+    // An answer and an error: both carry one.
+    for path in ["/v1/books/1", "/v1/books/999999"] {
+        let response = call.get(path).await?;
+        ensure!(
+            response.headers().contains_key(REQUEST_ID),
+            "GET {path} ({}) has no {REQUEST_ID}",
+            response.status()
+        );
+    }
     let url = format!("{}/v1/books/1", call.base);
     let response = call
         .client

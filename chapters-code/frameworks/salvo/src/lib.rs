@@ -35,7 +35,8 @@ pub fn app(store: BookStore) -> Service {
         )
         .push(Router::with_path("v1/books/{id}").get(get_book))
         .push(Router::with_path("health/live").get(live))
-        .push(Router::with_path("health/ready").get(ready));
+        .push(Router::with_path("health/ready").get(ready))
+        .push(Router::with_path("{**rest}").goal(unknown_route));
     Service::new(router)
         .hoop(SetRequestIdLayer::x_request_id(MakeRequestUuid).compat())
         .hoop(TraceLayer::new_for_http().compat())
@@ -74,6 +75,19 @@ impl Scribe for ApiError {
             tracing::error!(%err, "cannot write a problem");
         }
     }
+}
+
+/// Any path no route above takes, as a 404 problem. (A `Catcher` would
+/// not see it: behind the adapted tower layers the response already has a
+/// body, empty as it is, so salvo's catcher leaves it alone.)
+#[handler]
+async fn unknown_route(req: &Request, res: &mut Response) {
+    let detail = format!(
+        "there is no route for {} {}",
+        req.method(),
+        req.uri().path()
+    );
+    ApiError(Problem::not_found(detail)).render(res);
 }
 
 fn store(depot: &Depot) -> Result<&BookStore, ApiError> {
