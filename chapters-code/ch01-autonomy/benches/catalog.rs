@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use testkit::measure::rss_kib;
 use testkit::{ServiceProcess, TempDb};
 
 const CATALOG: &str = env!("CARGO_BIN_EXE_catalog");
@@ -16,12 +17,6 @@ fn env_number(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[tokio::main]

@@ -11,6 +11,7 @@
 //! - [`db`]: a fresh SQLite database in a temp directory per test.
 //! - [`figures`]: what a bench hands to `cargo xtask performance`.
 //! - [`load`]: a closed-loop load generator with exact percentiles, for benches.
+//! - [`measure`]: wrk's report and a process's memory, read for benches.
 //! - [`proxy`]: a TCP proxy that refuses or delays on demand, for drills.
 //! - [`schemathesis`]: run schemathesis with every check against a
 //!   service's OpenAPI document.
@@ -41,6 +42,7 @@ pub mod etcd;
 pub mod etcd_cluster;
 pub mod figures;
 pub mod load;
+pub mod measure;
 pub mod process;
 pub mod proxy;
 pub mod schemathesis;

@@ -18,9 +18,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use frameworks::measure::{WrkFigures, code_lines, parse_wrk, rss_kib};
+use frameworks::measure::code_lines;
 use frameworks::stacks::{VERSIONS, Version};
 use testkit::figures::Figures;
+use testkit::measure::{WrkFigures, parse_wrk, rss_kib};
 use testkit::{ServiceProcess, TempDb};
 
 const PATHS: [&str; 2] = ["/health/live", "/v1/books/7"];

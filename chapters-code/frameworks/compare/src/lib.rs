@@ -1,6 +1,6 @@
 //! The catalog slice in four frameworks: what each must do (the
 //! [`contract`]), how each one's middleware was built ([`stacks`]), and
-//! the counting the bench does ([`measure`]).
+//! the lines of code the bench counts ([`measure`]).
 
 pub mod contract;
 pub mod measure;
