@@ -15,8 +15,11 @@ use crate::{sessions, style};
 
 /// Pinned versions; `.ci/run` installs exactly these. Diagrams are drawn
 /// in the browser (`book/assets/mermaid-init.js`) and links are checked by
-/// [`crate::links`], so mdBook is the only tool the book needs.
+/// [`crate::links`], so mdBook is the only tool the English book needs.
 const MDBOOK_TOOLS: [(&str, &str); 1] = [("mdbook", "0.5.4")];
+/// The gettext tools for the Chinese edition (`mdbook-gettext` has no
+/// `--version`; `.ci/run` installs this one).
+const I18N_HELPERS: &str = "0.4.0";
 
 /// Where `mdbook build` writes the site (`build-dir` in `book.toml`).
 const SITE_DIR: &str = "target/book";
@@ -131,7 +134,20 @@ pub fn build(root: &Path, serve: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("book: built into {SITE_DIR}");
-    crate::links::check(&root.join(SITE_DIR))
+    if !crate::has_command("mdbook-gettext") {
+        bail!(
+            "mdbook-gettext is not installed, so the Chinese edition cannot be built; \
+             install it with `cargo install --locked mdbook-i18n-helpers@{I18N_HELPERS}`"
+        );
+    }
+    let chinese = root.join(SITE_DIR).join(crate::i18n::LANGUAGE);
+    crate::i18n::build_book(root, &chinese)?;
+    println!(
+        "book: the Chinese edition built into {SITE_DIR}/{}",
+        crate::i18n::LANGUAGE
+    );
+    crate::links::check(&root.join(SITE_DIR))?;
+    crate::i18n::check_sessions_shown(root, &chinese)
 }
 
 /// Line numbers of ```` ```rust ```` blocks without an include inside.

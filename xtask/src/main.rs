@@ -10,10 +10,12 @@
 //! - `cargo xtask learn [list | reset] [--chapter N]`: the workshop runner.
 //! - `cargo xtask preflight`: is this machine ready for the workshop?
 //! - `cargo xtask performance [--from DIR]`: run every bench, write the appendix.
+//! - `cargo xtask i18n <update | check | browser>`: the Chinese edition's catalog.
 
 mod architecture;
 mod book;
 mod exercises;
+mod i18n;
 mod links;
 mod performance;
 mod preflight;
@@ -26,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | sessions [--update] [name ...] | architecture | exercises | learn [list | reset] [--chapter N] | preflight | performance [--from DIR]>";
+const USAGE: &str = "usage: cargo xtask <test | book [--serve] | check-book | sessions [--update] [name ...] | architecture | exercises | learn [list | reset] [--chapter N] | preflight | performance [--from DIR] | i18n <update | check | browser>>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         Some("learn") => exercises::learn(&root, &args[1..]),
         Some("preflight") => preflight::run(),
         Some("performance") => performance::run(&root, &args[1..]),
+        Some("i18n") => i18n::run(&root, &args[1..]),
         _ => bail!("{USAGE}"),
     }
 }
@@ -95,7 +98,13 @@ fn test_all(root: &Path) -> anyhow::Result<()> {
     step("exercises, both ways", || exercises::check_all(root))?;
     step("book rules", || book::check_code(root))?;
     step("recorded sessions", || sessions::run(root, &[]))?;
+    step("Chinese edition in step", || {
+        i18n::run(root, &["check".to_owned()])
+    })?;
     step("book build with link check", || book::build(root, false))?;
+    step("Chinese pages in a browser", || {
+        i18n::check_in_browser(root)
+    })?;
     println!("xtask test: all steps passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -186,7 +195,7 @@ pub fn files_with_extension(dir: &Path, extension: &str) -> anyhow::Result<Vec<P
     Ok(files)
 }
 
-fn has_command(name: &str) -> bool {
+pub fn has_command(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
